@@ -1,0 +1,62 @@
+"""Where and with what a run was made: git sha, versions, device and CPU/GPU model."""
+
+from __future__ import annotations
+
+import platform
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def git_sha() -> str:
+    """The checkout's commit (with "-dirty" when files differ), or "unknown" outside git."""
+    try:
+        sha = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=ROOT, text=True,
+                             capture_output=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
+                               text=True, capture_output=True, check=True).stdout.strip()
+        return sha + ("-dirty" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def device_name(device: torch.device) -> str:
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    return f"{cpu_model()} ({torch.get_num_threads()} threads)"
+
+
+def resolve_device(spec: str) -> torch.device:
+    """"auto" picks CUDA when available, else CPU; "cuda" without a GPU is an error."""
+    if spec == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    device = torch.device(spec)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError("--device cuda was asked for, but torch sees no CUDA device")
+    return device
+
+
+def versions() -> dict[str, str]:
+    found = {"python": sys.version.split()[0], "torch": torch.__version__, "numpy": np.__version__,
+             "platform": platform.platform()}
+    for name in ("fvcore", "scipy", "pandas"):
+        try:
+            found[name] = __import__(name).__version__
+        except (ImportError, AttributeError):
+            found[name] = "absent"
+    return found

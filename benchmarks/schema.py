@@ -1,0 +1,29 @@
+"""The long-format result row: one row per run x method x dataset x scene x metric convention.
+
+Every table and figure is made from these rows (plus, for image figures, the fused cubes that the
+runner saves next to them). Columns are listed here once; writers fill what they measured and leave
+the rest empty (NaN), never a typed-in figure.
+"""
+
+from __future__ import annotations
+
+IDENTITY = ["run_id", "method", "label", "family", "dataset", "scene", "convention", "status", "error"]
+QUALITY = ["psnr", "sam", "ergas", "rmse", "ssim", "q", "cc", "sam_excluded_pixels"]
+COST = [
+    "params_total", "params_trainable",
+    "gmacs_fvcore", "gflops_counter", "gmacs_hooks", "gmacs_analytic",
+    "uncounted_fvcore", "uncounted_flop_counter", "uncounted_hooks", "analytic_detail",
+    "cost_lr_shape", "cost_hr_shape", "cost_extrapolated", "cost_error",
+]
+SPEED = [
+    "latency_median_s", "latency_p90_s", "latency_iqr_s", "latency_n", "latency_lr_shape",
+    "latency_hr_shape", "peak_mem_gb", "mem_kind", "matmul_gflops", "roofline_fraction",
+    "fuse_s",
+]
+PROVENANCE = [
+    "device", "device_name", "dtype", "threads", "torch_version", "git_sha", "seed",
+    "train_budget", "checkpoint", "method_params", "degradation", "wall_s",
+]
+COLUMNS = IDENTITY + QUALITY + COST + SPEED + PROVENANCE
+
+STATUSES = ("ok", "error", "skipped")
