@@ -1,0 +1,152 @@
+"""State_dict key conversion between CSAKD's ``COGuidedDCSN_Teacher`` and our ``COGuidedTeacher``.
+
+Official names (github.com/ming053l/CSAKD, ``models/FLOPs_KD_QRCODE.py``) -> ours:
+
+    hsiconv1 -> hsi.head        hsifeat  -> hsi.feat.mfas     hsiconvlast -> hsi.tail
+    msiconv1 -> msi.head        msifeat  -> msi.feat.mfas     msiconvlast -> msi.tail
+    conv_fuse.0 -> fuse         codconv1 -> trunk.head        codfeat -> trunk.feat.mfas
+    last -> trunk.tail          inside a stack: <k>.MFB<i>.conv<j> -> <k>.mfbs.<i-1>.convs.<j-1>
+
+The same renaming applies to module paths (e.g. forward-hook names). Checkpoints saved from
+the lab's ``DCSN_Teacher`` wrapper (``decoder.`` prefix) or from ``DataParallel`` (``module.``)
+load too.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from os import PathLike
+
+import torch
+from torch import nn
+
+_TOP = {
+    "hsiconv1": "hsi.head",
+    "hsifeat": "hsi.feat.mfas",
+    "hsiconvlast": "hsi.tail",
+    "msiconv1": "msi.head",
+    "msifeat": "msi.feat.mfas",
+    "msiconvlast": "msi.tail",
+    "conv_fuse.0": "fuse",
+    "codconv1": "trunk.head",
+    "codfeat": "trunk.feat.mfas",
+    "last": "trunk.tail",
+}
+_STACKS = ("hsifeat", "msifeat", "codfeat")
+_WRAPPER_PREFIXES = ("module.", "decoder.")
+_OFFICIAL_STACK_REST = re.compile(r"^(\d+)(?:\.MFB([1-3])(?:\.conv([1-5]))?)?(\..+)?$")
+_OUR_STACK_REST = re.compile(r"^(\d+)(?:\.mfbs\.([0-2])(?:\.convs\.([0-4]))?)?(\..+)?$")
+
+
+def _split(name: str, table: Mapping[str, str]) -> tuple[str, str] | None:
+    """(prefix, rest) for the longest table prefix that ``name`` equals or starts with."""
+    for prefix in sorted(table, key=len, reverse=True):
+        if name == prefix:
+            return prefix, ""
+        if name.startswith(prefix + "."):
+            return prefix, name[len(prefix) + 1 :]
+    return None
+
+
+def official_name_to_ours(name: str) -> str | None:
+    """Our parameter key or module path for an official one; None when it has no counterpart."""
+    for wrapper in _WRAPPER_PREFIXES:
+        if name.startswith(wrapper):
+            name = name[len(wrapper) :]
+    split = _split(name, _TOP)
+    if split is None:
+        return None
+    prefix, rest = split
+    ours = _TOP[prefix]
+    if not rest:
+        return ours
+    if prefix not in _STACKS:
+        return f"{ours}.{rest}" if rest in ("weight", "bias") else None
+    match = _OFFICIAL_STACK_REST.match(rest)
+    if match is None:
+        return None
+    block, mfb, conv, tail = match.groups()
+    out = f"{ours}.{block}"
+    if mfb is not None:
+        out += f".mfbs.{int(mfb) - 1}"
+    if conv is not None:
+        out += f".convs.{int(conv) - 1}"
+    return out + (tail or "")
+
+
+def our_name_to_official(name: str) -> str | None:
+    """The official key or module path for one of ours; None when it has no counterpart."""
+    inverse = {v: k for k, v in _TOP.items()}
+    split = _split(name, inverse)
+    if split is None:
+        return None
+    prefix, rest = split
+    official = inverse[prefix]
+    if not rest:
+        return official
+    if official not in _STACKS:
+        return f"{official}.{rest}" if rest in ("weight", "bias") else None
+    match = _OUR_STACK_REST.match(rest)
+    if match is None:
+        return None
+    block, mfb, conv, tail = match.groups()
+    out = f"{official}.{block}"
+    if mfb is not None:
+        out += f".MFB{int(mfb) + 1}"
+    if conv is not None:
+        out += f".conv{int(conv) + 1}"
+    return out + (tail or "")
+
+
+def from_official(
+    state_dict: Mapping[str, torch.Tensor], model: nn.Module
+) -> dict[str, torch.Tensor]:
+    """Rename an official teacher state_dict to ``model``'s keys, strictly.
+
+    Raises ValueError listing the official keys with no counterpart in ``model`` (unknown) and the
+    model keys the checkpoint does not provide (missing).
+    """
+    expected = set(model.state_dict())
+    converted: dict[str, torch.Tensor] = {}
+    unknown = []
+    for key, value in state_dict.items():
+        ours = official_name_to_ours(key)
+        if ours is None or ours not in expected:
+            unknown.append(key)
+        else:
+            converted[ours] = value
+    missing = sorted(expected - set(converted))
+    if unknown or missing:
+        raise ValueError(
+            f"state_dict does not match {type(model).__name__}: "
+            f"unknown official keys {sorted(unknown)}; "
+            f"missing keys {missing}"
+        )
+    return converted
+
+
+def to_official(state_dict: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """Rename our teacher state_dict to official names; ValueError on keys without one."""
+    converted = {}
+    unknown = []
+    for key, value in state_dict.items():
+        official = our_name_to_official(key)
+        if official is None:
+            unknown.append(key)
+        else:
+            converted[official] = value
+    if unknown:
+        raise ValueError(f"state_dict keys with no official counterpart: {sorted(unknown)}")
+    return converted
+
+
+def load_official_checkpoint(path: str | PathLike[str], model: nn.Module) -> nn.Module:
+    """Load an official teacher checkpoint (a plain state_dict, weights_only) into ``model``."""
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    if not isinstance(state, Mapping):
+        raise ValueError(
+            f"{path}: expected a state_dict (a mapping of tensors), got {type(state).__name__}"
+        )
+    model.load_state_dict(from_official(state, model), strict=True)
+    return model
