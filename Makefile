@@ -7,8 +7,10 @@ STAMP   := $(VENV)/.installed
 WHEELS  := $(wildcard /opt/wheels)
 PIPOPTS := $(if $(WHEELS),--find-links $(WHEELS),)
 RUN_ID  ?= $(shell date -u +%Y%m%d-%H%M%S)
+PERF_GUARDS := benchmarks/perf/test_perf_methods.py benchmarks/perf/test_perf_metrics.py
+BASELINE := benchmarks/perf/baseline
 
-.PHONY: install test test-slow bench bench-check bench-baseline lint paper-table figures clean
+.PHONY: install test test-slow bench bench-check bench-baseline perf lint paper-table figures clean
 
 install: $(STAMP)
 
@@ -28,14 +30,20 @@ test-slow: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m benchmarks.run --profile smoke --out results/$(RUN_ID)
 
+# Speed-regression guard: small fixed-size forwards of every method and the metric set, compared
+# with the committed baseline; fails on a median regression above 25 %.
 bench-check: $(STAMP)
-	$(PY) -m pytest -q benchmarks/perf --benchmark-only \
-		--benchmark-compare-fail=median:25% --benchmark-storage=benchmarks/perf/baseline \
-		--benchmark-compare
+	$(PY) -m pytest -q $(PERF_GUARDS) --benchmark-only --benchmark-storage=file://$(BASELINE) \
+		--benchmark-compare=0001 --benchmark-compare-fail=median:25% --benchmark-min-rounds=5
 
 bench-baseline: $(STAMP)
-	$(PY) -m pytest -q benchmarks/perf --benchmark-only \
-		--benchmark-storage=benchmarks/perf/baseline --benchmark-save=baseline
+	rm -rf $(BASELINE)
+	$(PY) -m pytest -q $(PERF_GUARDS) --benchmark-only --benchmark-storage=file://$(BASELINE) \
+		--benchmark-save=baseline --benchmark-min-rounds=5
+
+# Full-size measurements (HSSDCT speed ratio, FusionMamba vs HSSDCT, classical at 256x256, ...).
+perf: $(STAMP)
+	$(PY) -m pytest -q benchmarks/perf --benchmark-only
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

@@ -338,17 +338,16 @@ def save_figure_data(run: Run, name: str, scene: Any, fused: torch.Tensor, index
                      wavelengths_nm=np.asarray(wl if wl is not None else np.arange(scene.bands)))
 
 
-def summary(run: Run) -> str:
-    try:
-        from benchmarks.report import table1_markdown
+def report(out: Path, figures: bool) -> str:
+    """Write the tables (and figures) from the rows; return Table 1 as Markdown."""
+    from benchmarks.report import load_run, table1_markdown, write_figures, write_tables
 
-        return table1_markdown(run.out)
-    except ImportError:
-        ok = run.rows[run.rows["status"] == "ok"]
-        if ok.empty:
-            return "no successful rows"
-        means = ok.groupby(["method", "convention"])[["psnr", "sam", "ergas"]].mean().reset_index()
-        return means.to_markdown(index=False, floatfmt=".3f")
+    result = load_run(out)
+    write_tables(result)
+    if figures:
+        for notice in write_figures(result).skipped:
+            tqdm.write(f"figure skipped: {notice}")
+    return table1_markdown(result)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -374,14 +373,7 @@ def main(argv: list[str] | None = None) -> int:
             continue
         run.commit(name, run_method(run, name, scenes, train_scenes))
     run.write_meta(finished=True)
-    if not args.no_report:
-        try:
-            from benchmarks.report import build_report
-
-            build_report(run.out)
-        except ImportError:
-            pass
-    print(summary(run))
+    print(report(run.out, figures=not args.no_report))
     print(f"results in {run.out}")
     errors = run.rows[run.rows["status"] == "error"]
     if len(errors):

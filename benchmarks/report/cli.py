@@ -1,0 +1,45 @@
+"""``python -m benchmarks.report RUN_DIR``: rebuild a run's tables and figures from its rows."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from benchmarks.report.figures import write_figures
+from benchmarks.report.rundir import RunDirError, load_run
+from benchmarks.report.tables import CONVENTIONS, table1_markdown, write_tables
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.report",
+        description="Rebuild the tables (table1, metrics, cost as .md and .tex) and figures "
+                    "(figures/*.png) of a benchmark run from its rows.csv, and print Table 1.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument("run_dir", metavar="RUN_DIR", help="run directory, e.g. results/<run-id>")
+    parser.add_argument("--scene", default=None,
+                        help="figure scene (needs fused/<scene>__gt.npz); default: the first saved")
+    parser.add_argument("--convention", choices=CONVENTIONS, default="paper",
+                        help="metric convention of the printed Table 1 and the PSNR-vs-GMACs chart")
+    parser.add_argument("--no-figures", action="store_true", help="write the tables only")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the report; 0 on success, 2 when the run directory or one of its files is unusable."""
+    args = build_parser().parse_args(argv)
+    try:
+        run = load_run(args.run_dir)
+        written = write_tables(run, args.convention)
+        figures = None if args.no_figures else write_figures(run, args.scene, args.convention)
+    except RunDirError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(table1_markdown(run, args.convention))
+    for notice in figures.skipped if figures else []:
+        print(f"notice: {notice}", file=sys.stderr)
+    n_figures = len(figures.written) if figures else 0
+    print(f"wrote {len(written)} table files and {n_figures} figures under {run.path}",
+          file=sys.stderr)
+    return 0

@@ -1,0 +1,360 @@
+"""The report's tables, made from result rows alone (plus published.json for published columns).
+
+- ``table1``: the HSSDCT paper's Table 1 layout (Method | Params | FLOPs | PSNR | SAM), published
+  and measured values side by side, with three measured FLOP counters.
+- ``metrics_table``: every quality metric under both conventions, mean ± std over scenes.
+- ``cost_table``: params, the three counters and what they leave uncounted, latency, memory and
+  roofline fraction.
+``write_tables`` writes each as Markdown and LaTeX into the run directory.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from benchmarks.report.atomic import write_text_atomic
+from benchmarks.report.render import Table, to_latex, to_markdown
+from benchmarks.report.rundir import Run
+from benchmarks.report.summary import (
+    DASH,
+    cost_cell,
+    cost_shapes_text,
+    cost_text,
+    cost_value,
+    datasets,
+    degradation_text,
+    device_text,
+    error_texts,
+    extrapolated_methods,
+    fmt_num,
+    is_blank,
+    measured,
+    method_label,
+    method_order,
+    parse_json_text,
+    per_method_text,
+    scenes_of,
+    select_published,
+)
+
+CONVENTIONS = ("paper", "standard")
+CONVENTION_TEXT = {
+    "paper": "the paper's convention (HSSDCT/QRCODE evaluation code): GT and prediction min-max "
+             "scaled with the GT's min and max, PSNR per band with peak max(GT_b), SAM averaged "
+             "over all pixels",
+    "standard": "the standard convention (Vivone/Wald toolboxes): cube in [0, 1] with data range "
+                "1, PSNR per band with peak 1, SAM over pixels with non-zero norms",
+}
+COUNTER_TEXT = (
+    "FLOPs columns: pub. = as published (each paper's own counter); hooks = module-hook MAC count, "
+    "ptflops-style, 1 MAC = 1 (what papers' tables call FLOPs); fvcore = fvcore GMAC, 1 MAC = 1; "
+    "flop_counter = torch.utils.flop_counter GFLOP, 1 MAC = 2 FLOPs"
+)
+QUALITY_COLUMNS = [  # (column, header, format)
+    ("psnr", "PSNR (dB)", ".3f"), ("sam", "SAM (deg)", ".3f"), ("ergas", "ERGAS", ".3f"),
+    ("rmse", "RMSE", ".4g"), ("ssim", "SSIM", ".4f"), ("q", "Q", ".4f"), ("cc", "CC", ".4f"),
+    ("sam_excluded_pixels", "SAM excl. px", ".1f"),
+]
+
+
+def _check_convention(convention: str) -> None:
+    if convention not in CONVENTIONS:
+        raise ValueError(f"convention must be one of {', '.join(CONVENTIONS)}, got {convention!r}")
+
+
+def _run_id(run: Run) -> str:
+    ids = [v for v in run.rows["run_id"] if not is_blank(v)]
+    return str(run.info.get("run_id") or (ids[0] if ids else run.path.name))
+
+
+def _keys(run: Run) -> tuple[list[tuple[str, str]], bool]:
+    """(dataset, method) pairs in display order, and whether a Dataset column is needed."""
+    names = datasets(run.rows)
+    order = method_order(run)
+    pairs = [
+        (d, m) for d in names for m in order
+        if ((run.rows["dataset"] == d) & (run.rows["method"] == m)).any()
+    ]
+    return pairs, len(names) > 1
+
+
+def _dataset_notes(run: Run) -> list[str]:
+    notes = []
+    for d in datasets(run.rows):
+        n = len(scenes_of(run.rows, d))
+        notes.append(f"Dataset: {d or 'unnamed'} ({n} scene{'s' * (n != 1)}); "
+                     f"degradation: {degradation_text(run.rows, d)}")
+    return notes
+
+
+def _error_note(run: Run, methods: list[str]) -> list[str]:
+    texts = []
+    for m in methods:
+        errs = error_texts(run.rows, m)
+        if errs:
+            texts.append(f"{method_label(run, m)}: " + " / ".join(e[:120] for e in errs[:3]))
+    return ["Errors (cells marked error): " + "; ".join(texts)] if texts else []
+
+
+def _published_note(run: Run, methods: list[str]) -> str:
+    sources = []
+    for m in methods:
+        pub = select_published(run, m)
+        if pub is None:
+            continue
+        bits = [str(pub[k]) for k in ("source", "dataset") if not is_blank(pub.get(k))]
+        if not is_blank(pub.get("msi_bands")):
+            bits.append(f"{pub['msi_bands']}-band MSI")
+        if not is_blank(pub.get("counter")):
+            bits.append(f"counter: {pub['counter']}")
+        sources.append(f"{method_label(run, m)} from {', '.join(bits) or 'unknown source'}")
+    if not sources:
+        return f"pub.: no published figures in published.json ({DASH} everywhere)"
+    return ("pub.: figures as published by the papers (on the papers' data), not measured here; "
+            f"{DASH} = none published. " + "; ".join(sources))
+
+
+def _analytic_note(run: Run, methods: list[str]) -> list[str]:
+    found = [
+        f"{method_label(run, m)} {cost_value(run.rows, m, 'gmacs_analytic'):.2f} GMac"
+        for m in methods if cost_value(run.rows, m, "gmacs_analytic") > 0
+    ]
+    if not found:
+        return []
+    return ["Not in any counter, declared analytically by modules (e.g. selective scans): "
+            + "; ".join(found)]
+
+
+def _cost_shape_note(run: Run, methods: list[str]) -> str:
+    extrapolated = extrapolated_methods(run, methods)
+    text = f"Counts at input {cost_shapes_text(run, methods)}"
+    if extrapolated:
+        labels = ", ".join(method_label(run, m) for m in extrapolated)
+        return (text + f"; * = counted at two smaller sizes and extrapolated linearly in pixels "
+                f"({labels})")
+    return text + "; no count was extrapolated"
+
+
+def table1(run: Run, convention: str = "paper") -> Table:
+    """The HSSDCT paper's Table 1 layout, published (pub.) and measured (meas.) side by side.
+
+    Measured PSNR/SAM: mean over each method's ok scenes of the ``convention`` rows. Measured
+    params and FLOPs: the method's cost columns. Missing values show "–", failures "error".
+    """
+    _check_convention(convention)
+    keys, with_dataset = _keys(run)
+    methods = list(dict.fromkeys(m for _, m in keys))
+    extrapolated = set(extrapolated_methods(run, methods))
+    columns = [("", "Method")] + ([("", "Dataset")] if with_dataset else []) + [
+        ("Params (M)", "pub."), ("Params (M)", "meas."),
+        ("FLOPs (G)", "pub."), ("FLOPs (G)", "meas. hooks (GMac)"),
+        ("FLOPs (G)", "meas. fvcore (GMAC)"), ("FLOPs (G)", "meas. flop_counter (GFLOP)"),
+        ("PSNR (dB)", "pub."), ("PSNR (dB)", "meas."),
+        ("SAM (deg)", "pub."), ("SAM (deg)", "meas."),
+    ]
+    rows = []
+    for dataset, m in keys:
+        pub = select_published(run, m) or {}
+        star = "*" if m in extrapolated else ""
+
+        def flops(col: str, m: str = m, dataset: str = dataset, star: str = star) -> str:
+            cell = cost_cell(run.rows, m, col, ".2f", dataset=dataset)
+            return cell + star if cell not in (DASH, "error") else cell
+
+        rows.append([method_label(run, m)] + ([dataset] if with_dataset else []) + [
+            fmt_num(pub.get("params_m"), ".2f"),
+            cost_cell(run.rows, m, "params_total", ".2f", scale=1e-6, dataset=dataset),
+            fmt_num(pub.get("flops_g"), ".2f"),
+            flops("gmacs_hooks"), flops("gmacs_fvcore"), flops("gflops_counter"),
+            fmt_num(pub.get("psnr"), ".3f"),
+            measured(run.rows, m, "psnr", convention, dataset).cell(".3f"),
+            fmt_num(pub.get("sam"), ".3f"),
+            measured(run.rows, m, "sam", convention, dataset).cell(".3f"),
+        ])
+    notes = [
+        f"Run {_run_id(run)}",
+        *_dataset_notes(run),
+        f"meas. PSNR/SAM: mean over each method's ok scenes under {CONVENTION_TEXT[convention]}; "
+        "(k/n ok) = mean over k of n scenes",
+        _published_note(run, methods),
+        COUNTER_TEXT,
+        *_analytic_note(run, methods),
+        _cost_shape_note(run, methods),
+        "Train budget: " + per_method_text(run, methods, "train_budget", "none"),
+        f"Device: {device_text(run)}",
+        *_error_note(run, methods),
+    ]
+    n_text = 2 if with_dataset else 1
+    return Table(
+        title=f"Table 1 (HSSDCT layout), {convention} convention",
+        columns=columns, rows=rows, notes=notes, label=f"tab:table1-{convention}",
+        align=["l"] * n_text + ["r"] * (len(columns) - n_text),
+    )
+
+
+def table1_markdown(run: Run, convention: str = "paper") -> str:
+    """Table 1 as Markdown (what the CLI prints)."""
+    return to_markdown(table1(run, convention))
+
+
+def metrics_table(run: Run) -> Table:
+    """Every quality metric under both conventions: mean ± std (ddof=1) over ok scenes; a cell
+    reads "error" when every scene failed."""
+    keys, with_dataset = _keys(run)
+    methods = list(dict.fromkeys(m for _, m in keys))
+    present = [c for c in ("standard", "paper") if (run.rows["convention"] == c).any()]
+    present += [c for c in dict.fromkeys(run.rows["convention"]) if c not in present]
+    columns = [("", "Method")] + ([("", "Dataset")] if with_dataset else []) + [
+        ("", "Convention"), ("", "Scenes ok"),
+    ] + [("", header) for _, header, _ in QUALITY_COLUMNS]
+    rows = []
+    for dataset, m in keys:
+        for conv in present:
+            if not ((run.rows["method"] == m) & (run.rows["dataset"] == dataset)
+                    & (run.rows["convention"] == conv)).any():
+                continue
+            first = measured(run.rows, m, "psnr", conv, dataset)
+            rows.append(
+                [method_label(run, m)] + ([dataset] if with_dataset else [])
+                + [conv, f"{first.n_ok}/{first.n_scenes}"]
+                + [measured(run.rows, m, col, conv, dataset).cell(spec, with_std=True,
+                                                                  mark_partial=False)
+                   for col, _, spec in QUALITY_COLUMNS]
+            )
+    notes = [
+        f"Run {_run_id(run)}",
+        *_dataset_notes(run),
+        "Mean ± standard deviation (ddof=1) over each method's ok scenes (Scenes ok: k of n)",
+        *(f"{c}: {CONVENTION_TEXT[c]}" for c in present if c in CONVENTION_TEXT),
+        "PSNR in dB, SAM in degrees; RMSE on [0, 1] (standard) or in the GT's units (paper); "
+        f"{DASH} = not computed under that convention",
+        *_error_note(run, methods),
+    ]
+    align = ["l"] * (3 if with_dataset else 2) + ["r"] * (len(columns) - (3 if with_dataset else 2))
+    return Table(title="Quality metrics", columns=columns, rows=rows, notes=notes, align=align,
+                 label="tab:metrics")
+
+
+def uncounted_summary(value: object, limit: int = 3) -> str:
+    """``{"matmul": {"calls": 48, "gmacs": 12.3}}`` -> ``"matmul 48× (12.30 GMac)"``, largest
+    first, at most ``limit`` ops then "+k more"; "" for blanks and empty dicts."""
+    parsed = parse_json_text(value)
+    if not isinstance(parsed, dict) or not parsed:
+        return ""
+
+    def key(item: tuple[str, object]) -> tuple[float, float]:
+        info = item[1] if isinstance(item[1], dict) else {}
+        gmacs = info.get("gmacs")
+        return (-float(gmacs) if isinstance(gmacs, int | float) else 0.0,
+                -float(info.get("calls") or 0) if isinstance(info.get("calls"), int | float) else 0)
+
+    parts = []
+    items = sorted(parsed.items(), key=key)
+    for op, info in items[:limit]:
+        info = info if isinstance(info, dict) else {}
+        text = str(op)
+        if isinstance(info.get("calls"), int | float):
+            text += f" {int(info['calls'])}×"
+        if isinstance(info.get("gmacs"), int | float):
+            text += f" ({float(info['gmacs']):.2f} GMac)"
+        parts.append(text)
+    if len(items) > limit:
+        parts.append(f"+{len(items) - limit} more")
+    return ", ".join(parts)
+
+
+def _uncounted_cell(run: Run, method: str, dataset: str) -> str:
+    parts, seen = [], False
+    for col, name in (("uncounted_hooks", "hooks"), ("uncounted_fvcore", "fvcore"),
+                      ("uncounted_flop_counter", "flop_counter")):
+        raw = cost_text(run.rows, method, col, dataset)
+        seen |= bool(raw)
+        text = uncounted_summary(raw)
+        if text:
+            parts.append(f"{name}: {text}")
+    if parts:
+        return "; ".join(parts)
+    return "none" if seen else DASH
+
+
+def _roofline_cell(run: Run, method: str, dataset: str) -> str:
+    value = cost_value(run.rows, method, "roofline_fraction", dataset)
+    return fmt_num(100 * value, ".3g") + "%" if value == value else DASH
+
+
+def cost_table(run: Run) -> Table:
+    """Params, three FLOP counters with what they miss, latency, peak memory and roofline."""
+    keys, with_dataset = _keys(run)
+    methods = list(dict.fromkeys(m for _, m in keys))
+    extrapolated = set(extrapolated_methods(run, methods))
+    columns = [("", "Method")] + ([("", "Dataset")] if with_dataset else []) + [
+        ("Params (M)", "total"), ("Params (M)", "trainable"),
+        ("Compute", "hooks GMac"), ("Compute", "fvcore GMAC"), ("Compute", "flop_counter GFLOP"),
+        ("Compute", "analytic GMac"), ("Compute", "uncounted"),
+        ("Latency (s)", "median"), ("Latency (s)", "p90"), ("Latency (s)", "IQR"),
+        ("Latency (s)", "n"), ("", "Peak mem (GB)"), ("", "Roofline"),
+    ]
+    align = ["l"] * (2 if with_dataset else 1) + ["r"] * 6 + ["l"] + ["r"] * 6
+    rows = []
+    for dataset, m in keys:
+        star = "*" if m in extrapolated else ""
+
+        def cell(col: str, spec: str, scale: float = 1.0, mark: str = "",
+                 m: str = m, dataset: str = dataset) -> str:
+            text = cost_cell(run.rows, m, col, spec, scale=scale, dataset=dataset)
+            return text + mark if text not in (DASH, "error") else text
+
+        def plain(col: str, spec: str, m: str = m, dataset: str = dataset) -> str:
+            return fmt_num(cost_value(run.rows, m, col, dataset), spec)
+
+        rows.append([method_label(run, m)] + ([dataset] if with_dataset else []) + [
+            cell("params_total", ".3f", 1e-6), cell("params_trainable", ".3f", 1e-6),
+            cell("gmacs_hooks", ".2f", mark=star), cell("gmacs_fvcore", ".2f", mark=star),
+            cell("gflops_counter", ".2f", mark=star), plain("gmacs_analytic", ".2f"),
+            _uncounted_cell(run, m, dataset),
+            plain("latency_median_s", "#.3g"), plain("latency_p90_s", "#.3g"),
+            plain("latency_iqr_s", "#.3g"), plain("latency_n", ".0f"),
+            plain("peak_mem_gb", ".3f"), _roofline_cell(run, m, dataset),
+        ])
+    rate = [cost_value(run.rows, m, "matmul_gflops") for m in methods]
+    rate_text = next((f"{r:.1f} GFLOP/s" for r in rate if r == r), "not measured")
+    latency_shapes = {
+        f"LR {cost_text(run.rows, m, 'latency_lr_shape') or '?'}, "
+        f"HR {cost_text(run.rows, m, 'latency_hr_shape') or '?'}"
+        for m in methods if cost_text(run.rows, m, "latency_median_s")
+    }
+    notes = [
+        f"Run {_run_id(run)}",
+        COUNTER_TEXT.replace("pub. = as published (each paper's own counter); ", ""),
+        "analytic = GMac declared by modules that no counter sees (not in any total); uncounted = "
+        "ops each counter leaves out (calls, and GMac where measured)",
+        _cost_shape_note(run, methods),
+        "Latency: batch 1, eval, inference mode; median, 90th percentile and interquartile range "
+        f"of n timed runs at input {'; '.join(sorted(latency_shapes)) or 'not recorded'}",
+        "Peak memory: " + per_method_text(run, methods, "mem_kind", "not recorded"),
+        "Roofline: achieved FLOP/s over the device's dense matmul rate measured in the same run "
+        f"({rate_text})",
+        f"Device: {device_text(run)}",
+        *_error_note(run, methods),
+    ]
+    return Table(title="Cost", columns=columns, rows=rows, notes=notes, align=align,
+                 label="tab:cost")
+
+
+def write_tables(run: Run, convention: str = "paper") -> list[Path]:
+    """Write table1, metrics and cost as .md and .tex into the run directory (atomically).
+
+    table1.* holds Table 1 under ``convention`` first, then under the other convention.
+    Returns the paths written.
+    """
+    _check_convention(convention)
+    order = [convention] + [c for c in CONVENTIONS if c != convention]
+    first = [table1(run, c) for c in order]
+    outputs = {
+        "table1.md": "\n".join(to_markdown(t) for t in first),
+        "table1.tex": "\n".join(to_latex(t) for t in first),
+    }
+    for name, table in (("metrics", metrics_table(run)), ("cost", cost_table(run))):
+        outputs[f"{name}.md"] = to_markdown(table)
+        outputs[f"{name}.tex"] = to_latex(table)
+    return [write_text_atomic(run.path / name, text) for name, text in outputs.items()]
