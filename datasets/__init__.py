@@ -1,5 +1,17 @@
-"""Scenes for the suite: the paper's on-disk layout, a degradation simulator, and shipped data."""
+"""Scenes for the suite: the paper's on-disk layout, a degradation simulator, and shipped data.
 
+    import datasets
+    datasets.list_datasets()                              # ['indian_pines', 'paper', 'synthetic']
+    scenes = datasets.get("indian_pines", split="test")  # a lazy sequence of Scenes
+    scenes = datasets.get("paper", root="DATA", list="DATA/test.txt", msi_bands=6)
+"""
+
+from datasets.errors import DataError
+from datasets.normalise import PaperNormalisation, minmax_normalise, to_original
+from datasets.registry import SceneList, get, list_datasets, register_dataset
 from datasets.scene import Scene, SceneMeta
 
-__all__ = ["Scene", "SceneMeta"]
+__all__ = [
+    "DataError", "PaperNormalisation", "Scene", "SceneList", "SceneMeta", "get", "list_datasets",
+    "minmax_normalise", "register_dataset", "to_original",
+]

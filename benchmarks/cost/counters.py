@@ -123,9 +123,13 @@ class _AtenRecorder(TorchDispatchMode):
 
 
 def count_flop_counter(model: nn.Module, inputs: Sequence[Any] | torch.Tensor) -> Count:
-    """Count with ``torch.utils.flop_counter.FlopCounterMode``; one forward under no_grad (inference_mode hides the aten ops from dispatch modes)."""
+    """Count with ``torch.utils.flop_counter.FlopCounterMode``; one forward under no_grad.
+
+    (Not inference_mode: it hides the decomposed aten ops from dispatch modes.)
+    """
     recorder = _AtenRecorder()
-    with torch.no_grad(), FlopCounterMode(display=False, custom_mapping=_EXTRA_FLOP_FORMULAS) as counter, recorder:
+    counter = FlopCounterMode(display=False, custom_mapping=_EXTRA_FLOP_FORMULAS)
+    with torch.no_grad(), counter, recorder:
         model(*_as_tuple(inputs))
     counts = counter.get_flop_counts().get("Global", {})
     by_op = {f"aten.{getattr(op, '__name__', str(op))}": int(v) // 2 for op, v in counts.items()}
