@@ -1,0 +1,213 @@
+"""The HSSDCT/QRCODE on-disk layout: reading, validating and writing one entry (HWC on disk).
+
+    <root>/<entry>/GT.npz.npy   (H, W, C) float32, raw units
+    <root>/<entry>/hrmsi.npz    hrmsi4 (H, W, 4), hrmsi6 (H, W, 6)
+    <root>/<entry>/lrhsi.npz    lrhsi (h, w, C) aligned; lrhsi1..lrhsi3 misaligned by 1..3 px
+    <list>.txt                  one entry per line, relative to root, with or without a trailing '/'
+
+Files written by ``datasets.prepare`` also carry ``<root>/degradation.json`` (how LR/HR were made)
+and ``<root>/split.json`` (how the split was made). Every reading error is a ``DataError`` that
+names the file (and key) and says what was expected.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import zipfile
+from collections.abc import Callable, Iterable
+
+import numpy as np
+
+from datasets.errors import DataError
+
+GT_FILE = "GT.npz.npy"
+HRMSI_FILE = "hrmsi.npz"
+LRHSI_FILE = "lrhsi.npz"
+HRMSI_KEYS = ("hrmsi4", "hrmsi6")
+LRHSI_KEYS = ("lrhsi", "lrhsi1", "lrhsi2", "lrhsi3")
+DEGRADATION_FILE = "degradation.json"
+SPLIT_FILE = "split.json"
+ENTRY_FILES = f"a directory holding {GT_FILE}, {HRMSI_FILE} and {LRHSI_FILE}"
+
+
+def hrmsi_key(msi_bands: int) -> str:
+    if msi_bands not in (4, 6):
+        raise ValueError(f"msi_bands must be 4 or 6 (keys hrmsi4/hrmsi6), got {msi_bands}")
+    return f"hrmsi{msi_bands}"
+
+
+def lrhsi_key(misalignment: int) -> str:
+    if misalignment not in (0, 1, 2, 3):
+        raise ValueError(f"misalignment must be 0..3 (keys lrhsi, lrhsi1..3), got {misalignment}")
+    return "lrhsi" if misalignment == 0 else f"lrhsi{misalignment}"
+
+
+def entry_dir(root: str, entry: str) -> str:
+    return os.path.join(root, entry.strip().rstrip("/"))
+
+
+def list_lines(list_file: str) -> list[tuple[int, str]]:
+    """(line number, entry) for each non-blank line of a list file, trailing '/' removed."""
+    if not os.path.isfile(list_file):
+        raise DataError(list_file, "list file not found", "a text file with one entry per line")
+    with open(list_file) as f:
+        entries = [(n, line.strip().rstrip("/")) for n, line in enumerate(f, 1) if line.strip()]
+    if not entries:
+        raise DataError(list_file, "list file has no entries", "one entry per line")
+    return entries
+
+
+def read_list(list_file: str, root: str | None = None) -> list[str]:
+    """Entries of a list file. With ``root``, each must be a directory under it, else DataError."""
+    entries = list_lines(list_file)
+    if root is not None:
+        for n, entry in entries:
+            if not os.path.isdir(entry_dir(root, entry)):
+                raise DataError(list_file, f"line {n}: entry {entry!r} does not exist under {root}",
+                                ENTRY_FILES)
+    return [e for _, e in entries]
+
+
+def _check_array(arr: np.ndarray, path: str, key: str | None, what: str) -> np.ndarray:
+    if arr.ndim != 3:
+        raise DataError(path, f"{what} has shape {arr.shape}", "a 3-D (H, W, C) array", key)
+    if not np.issubdtype(arr.dtype, np.floating):
+        raise DataError(path, f"{what} has dtype {arr.dtype}", "a float array", key)
+    if not np.isfinite(arr).all():
+        bad = int(arr.size - np.isfinite(arr).sum())
+        raise DataError(path, f"{what} holds {bad} NaN/Inf values", "finite values", key)
+    return arr
+
+
+def load_array(path: str, key: str | None = None) -> np.ndarray:
+    """One (H, W, C) float array from a .npy (``key`` None) or one key of a .npz, validated."""
+    if not os.path.isfile(path):
+        expected = "a .npy file" if key is None else f"a .npz with key {key!r}"
+        raise DataError(path, "file not found", expected, key)
+    try:
+        if key is None:
+            return _check_array(np.load(path, allow_pickle=False), path, None, "array")
+        with np.load(path, allow_pickle=False) as npz:
+            if key not in npz.files:
+                raise DataError(path, f"missing key (has {sorted(npz.files)})", f"key {key!r}", key)
+            arr = npz[key]
+    except DataError:
+        raise
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile, KeyError) as err:
+        kind = "npy" if key is None else "npz"
+        raise DataError(path, f"cannot be read ({type(err).__name__}: {err})",
+                        f"a valid .{kind} file", key) from err
+    return _check_array(arr, path, key, "array")
+
+
+def check_shapes(gt: np.ndarray, lr: np.ndarray, hr: np.ndarray, d: str,
+                 lr_key: str, hr_key: str) -> None:
+    """GT (H, W, C), LR (h, w, C), HR (H, W, c): same C, same H x W, H/h = W/w an integer >= 1."""
+    lr_path, hr_path = os.path.join(d, LRHSI_FILE), os.path.join(d, HRMSI_FILE)
+    H, W, C = gt.shape
+    if lr.shape[2] != C:
+        raise DataError(lr_path, f"{lr.shape[2]} bands but {GT_FILE} has {C}",
+                        f"{C} bands, as in {GT_FILE}", lr_key)
+    expected_c = int(hr_key.removeprefix("hrmsi"))
+    if hr.shape[2] != expected_c:
+        raise DataError(hr_path, f"{hr.shape[2]} bands", f"{expected_c} bands for {hr_key}", hr_key)
+    if hr.shape[:2] != (H, W):
+        raise DataError(hr_path, f"size {hr.shape[0]}x{hr.shape[1]}",
+                        f"{H}x{W}, the size of {GT_FILE}", hr_key)
+    h, w = lr.shape[:2]
+    if H % h or W % w or H // h != W // w:
+        raise DataError(lr_path, f"size {h}x{w} is not GT's {H}x{W} divided by one integer ratio",
+                        "H/h = W/w, an integer", lr_key)
+
+
+def read_entry(root: str, entry: str, msi_bands: int = 4, misalignment: int = 0
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(GT (H, W, C), LR-HSI (h, w, C), HR-MSI (H, W, c)) as stored, validated."""
+    d = entry_dir(root, entry)
+    if not os.path.isdir(d):
+        raise DataError(d, "entry directory not found", ENTRY_FILES)
+    lr_key, hr_key = lrhsi_key(misalignment), hrmsi_key(msi_bands)
+    gt = load_array(os.path.join(d, GT_FILE))
+    lr = load_array(os.path.join(d, LRHSI_FILE), lr_key)
+    hr = load_array(os.path.join(d, HRMSI_FILE), hr_key)
+    check_shapes(gt, lr, hr, d, lr_key, hr_key)
+    return gt, lr, hr
+
+
+def check_entry(root: str, entry: str) -> list[DataError]:
+    """Every problem with one entry (all keys, all files), without stopping at the first."""
+    d = entry_dir(root, entry)
+    if not os.path.isdir(d):
+        return [DataError(d, "entry directory not found", ENTRY_FILES)]
+    problems: list[DataError] = []
+
+    def attempt(fn: Callable[[], np.ndarray]) -> np.ndarray | None:
+        try:
+            return fn()
+        except DataError as err:
+            problems.append(err)
+            return None
+
+    gt_path = os.path.join(d, GT_FILE)
+    gt = attempt(lambda: load_array(gt_path))
+    if gt is not None and not gt.max() > gt.min():
+        problems.append(DataError(gt_path, "GT is constant", "a range for min-max normalisation"))
+    lrs = {k: attempt(lambda k=k: load_array(os.path.join(d, LRHSI_FILE), k)) for k in LRHSI_KEYS}
+    hrs = {k: attempt(lambda k=k: load_array(os.path.join(d, HRMSI_FILE), k)) for k in HRMSI_KEYS}
+    if gt is None:
+        return problems
+    lr0 = next((a for a in lrs.values() if a is not None), None)
+    for lr_key, lr in lrs.items():
+        for hr_key, hr in hrs.items():
+            if lr is None or hr is None:
+                continue
+            try:
+                check_shapes(gt, lr, hr, d, lr_key, hr_key)
+            except DataError as err:
+                if str(err) not in {str(p) for p in problems}:
+                    problems.append(err)
+        if lr is not None and lr0 is not None and lr.shape != lr0.shape:
+            problems.append(DataError(os.path.join(d, LRHSI_FILE), f"shape {lr.shape}",
+                                      f"{lr0.shape}, the same for every lrhsi key", lr_key))
+    return problems
+
+
+def _atomic_write(path: str, write: Callable[[object], None]) -> None:
+    """Write via ``write(file)`` to a temporary file beside ``path``, then rename it into place."""
+    directory = os.path.dirname(path) or "."
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def atomic_write_text(path: str, text: str) -> None:
+    _atomic_write(path, lambda f: f.write(text.encode()))
+
+
+def write_entry(root: str, entry: str, gt: np.ndarray, lrhsi: dict[str, np.ndarray],
+                hrmsi: dict[str, np.ndarray]) -> str:
+    """Write one entry (HWC float32 arrays) atomically, file by file; returns its directory."""
+    unknown = (set(lrhsi) - set(LRHSI_KEYS)) | (set(hrmsi) - set(HRMSI_KEYS))
+    if unknown:
+        raise ValueError(f"unknown keys {sorted(unknown)}; the layout's keys are "
+                         f"{LRHSI_KEYS + HRMSI_KEYS}")
+    d = entry_dir(root, entry)
+    os.makedirs(d, exist_ok=True)
+    f32 = {k: np.ascontiguousarray(v, dtype=np.float32) for k, v in {**lrhsi, **hrmsi}.items()}
+    _atomic_write(os.path.join(d, GT_FILE),
+                  lambda f: np.save(f, np.ascontiguousarray(gt, dtype=np.float32)))
+    _atomic_write(os.path.join(d, LRHSI_FILE), lambda f: np.savez(f, **{k: f32[k] for k in lrhsi}))
+    _atomic_write(os.path.join(d, HRMSI_FILE), lambda f: np.savez(f, **{k: f32[k] for k in hrmsi}))
+    return d
+
+
+def write_list(path: str, entries: Iterable[str]) -> None:
+    """A list file, one entry per line, each with a trailing '/' (the authors' code needs it)."""
+    atomic_write_text(path, "".join(f"{e.rstrip('/')}/\n" for e in entries))

@@ -1,0 +1,115 @@
+"""The dataset registry, parallel to the method registry: one decorator registers a dataset.
+
+    @register_dataset("indian_pines", description="...", splits=("train", "test"))
+    def indian_pines(split="test", ratio=4, ...) -> SceneList: ...
+
+    datasets.list_datasets()                         # ['indian_pines', 'paper', 'synthetic']
+    datasets.get("indian_pines", split="test")       # a sequence of Scenes (len, [i], iteration)
+    datasets.get("paper", root="DATA", list="DATA/test.txt")
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, overload
+
+from datasets.scene import Scene
+
+
+class SceneList(Sequence[Scene]):
+    """A lazy sequence of Scenes: ``names[i]`` is known up front, ``load(i)`` builds scene i."""
+
+    def __init__(self, names: Sequence[str], load: Callable[[int], Scene]) -> None:
+        self.names = list(names)
+        self._load = load
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    @overload
+    def __getitem__(self, i: int) -> Scene: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[Scene]: ...
+    def __getitem__(self, i: int | slice) -> Scene | list[Scene]:
+        if isinstance(i, slice):
+            return [self[j] for j in range(len(self))[i]]
+        if not -len(self) <= i < len(self):
+            raise IndexError(f"scene index {i} out of range for {len(self)} scenes")
+        return self._load(i % len(self))
+
+    def __iter__(self) -> Iterator[Scene]:
+        for i in range(len(self)):
+            yield self._load(i)
+
+    def __repr__(self) -> str:
+        more = ", ..." if len(self) > 3 else ""
+        return f"SceneList({len(self)} scenes: {', '.join(self.names[:3])}{more})"
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    name: str
+    factory: Callable[..., Sequence[Scene]]
+    description: str
+    splits: tuple[str, ...]
+    source: str = ""
+    licence: str = ""
+
+
+_REGISTRY: dict[str, DatasetSpec] = {}
+
+
+def register_dataset(
+    name: str,
+    *,
+    description: str,
+    splits: tuple[str, ...] = ("train", "val", "test"),
+    source: str = "",
+    licence: str = "",
+) -> Callable[[Callable[..., Sequence[Scene]]], Callable[..., Sequence[Scene]]]:
+    """Decorator: register ``factory(split, **options) -> Sequence[Scene]`` under ``name``."""
+
+    def decorator(factory: Callable[..., Sequence[Scene]]) -> Callable[..., Sequence[Scene]]:
+        known = _REGISTRY.get(name)
+        if known and known.factory.__qualname__ != factory.__qualname__:
+            raise ValueError(f"dataset {name!r} is already registered by {known.factory}")
+        _REGISTRY[name] = DatasetSpec(name, factory, description, tuple(splits), source, licence)
+        return factory
+
+    return decorator
+
+
+def _load_all() -> None:
+    """Import every module of this package so that their decorators run."""
+    import importlib
+    import pkgutil
+
+    import datasets
+
+    for info in pkgutil.iter_modules(datasets.__path__, prefix="datasets."):
+        leaf = info.name.rsplit(".", 1)[-1]
+        if not leaf.startswith("_") and leaf not in ("registry", "prepare"):
+            importlib.import_module(info.name)
+
+
+def list_datasets(pattern: str = "*") -> list[str]:
+    """Registered dataset names matching a glob pattern, sorted."""
+    _load_all()
+    return sorted(n for n in _REGISTRY if fnmatch.fnmatch(n, pattern))
+
+
+def spec(name: str) -> DatasetSpec:
+    _load_all()
+    if name not in _REGISTRY:
+        raise KeyError(f"unknown dataset {name!r}; registered: {', '.join(sorted(_REGISTRY))}")
+    return _REGISTRY[name]
+
+
+def get(name: str, split: str = "test", **options: Any) -> Sequence[Scene]:
+    """The scenes of ``name``'s ``split``, built with ``options`` (see each factory's docstring)."""
+    entry = spec(name)
+    if split not in entry.splits:
+        raise ValueError(f"dataset {name!r} has splits {list(entry.splits)}, got {split!r}")
+    return entry.factory(split=split, **options)
