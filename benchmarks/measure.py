@@ -124,6 +124,12 @@ def speed_in_child(name: str, cfg: dict[str, Any], shape: InputShape, device: st
             "threads": torch.get_num_threads()}
 
 
+def is_module(name: str, shape: InputShape) -> bool:
+    """Whether the built method is a torch module (which the FLOP counters can see into)."""
+    with torch.device("meta"):
+        return isinstance(_build(name, {}, shape), torch.nn.Module)
+
+
 def params_of(name: str, cfg: dict[str, Any], shape: InputShape) -> tuple[int, int]:
     method = _build(name, cfg, shape)
     return count_params(method) if isinstance(method, torch.nn.Module) else (0, 0)
@@ -136,42 +142,73 @@ def _fit_affine(points: list[tuple[int, float]], target: int) -> float:
     return v0 + slope * (target - p0)
 
 
-def measure_counter(name: str, cfg: dict[str, Any], shape: InputShape, counter: str, *,
-                    small_lrs: tuple[int, int] | None, try_full: bool, max_rss_gb: float,
-                    timeout_s: float) -> dict:
-    """One counter at ``shape``; on OOM/timeout (or when ``try_full`` is False) count at two
-    smaller LR sizes and extrapolate linearly in pixels (cost of these models is affine in the
-    pixel count). The result says whether it was extrapolated."""
-    def run(s: InputShape) -> dict:
-        return run_isolated(count_in_child, {"name": name, "cfg": cfg, "shape": s,
-                                             "counter": counter},
-                            timeout_s=timeout_s, max_rss_gb=max_rss_gb)
-
-    failure = None
-    if try_full:
+def counts_in_child(name: str, cfg: dict[str, Any], shapes: list[InputShape],
+                    counters: list[str]) -> dict[str, list[dict] | str]:
+    """Child entry point: several counters at several shapes; a counter's failure is its text."""
+    results: dict[str, list[dict] | str] = {}
+    for counter in counters:
         try:
-            return {**run(shape), "extrapolated": False}
-        except ChildError as exc:
-            if exc.kind not in ("oom", "timeout") or small_lrs is None:
-                raise
-            failure = exc.message
-    if small_lrs is None:
-        raise ValueError("no smaller sizes given to extrapolate from")
-    results = [(s.hr**2, run(s)) for s in (shape.with_lr(lr) for lr in small_lrs)]
-    target = shape.hr**2
-    macs = _fit_affine([(p, r["macs"]) for p, r in results], target)
-    reported = _fit_affine([(p, r["reported"]) for p, r in results], target)
-    analytic = {k: _fit_affine([(p, r["analytic"].get(k, 0)) for p, r in results], target)
-                for k in results[-1][1]["analytic"]}
-    uncounted = results[-1][1]["uncounted"]
-    scale = target / results[-1][0]
+            results[counter] = [count_in_child(name, cfg, s, counter) for s in shapes]
+        except Exception as exc:  # noqa: BLE001 - reported per counter
+            results[counter] = f"{type(exc).__name__}: {exc}"
+    return results
+
+
+def _extrapolate(results: list[dict], shapes: list[InputShape], target: InputShape) -> dict:
+    points = [s.hr**2 for s in shapes]
+    pixels = target.hr**2
+
+    def fit(values: list[float]) -> float:
+        return _fit_affine(list(zip(points, values, strict=True)), pixels)
+
+    uncounted = results[-1]["uncounted"]
     for item in uncounted.values():
         if "gmacs" in item:
-            item["gmacs"] *= scale
-    return {"macs": macs, "reported": reported, "by_op": {}, "uncounted": uncounted,
-            "analytic": analytic, "extrapolated": True,
-            "extrapolated_from": [f"LR {lr}" for lr in small_lrs],
-            "full_size_failure": failure}
+            item["gmacs"] *= pixels / points[-1]
+    return {"macs": fit([r["macs"] for r in results]),
+            "reported": fit([r["reported"] for r in results]), "by_op": {},
+            "uncounted": uncounted,
+            "analytic": {k: fit([r["analytic"].get(k, 0) for r in results])
+                         for k in results[-1]["analytic"]},
+            "extrapolated": True, "extrapolated_from": [s.lr_text() for s in shapes]}
+
+
+def measure_counts(name: str, cfg: dict[str, Any], shape: InputShape, counters: list[str], *,
+                   small_lrs: tuple[int, int], try_full: bool, max_rss_gb: float,
+                   timeout_s: float) -> dict[str, dict | str]:
+    """Each counter at ``shape``, or extrapolated from two smaller LR sides.
+
+    With ``try_full`` every counter first runs at ``shape`` in a child of its own; one that runs
+    out of memory or time is counted at ``small_lrs`` and extrapolated linearly in pixels (the
+    cost of these models is affine in the pixel count). Without it, all counters run at the small
+    sizes in one child. Values are result dicts, or the error text of a counter that failed.
+    """
+    out: dict[str, dict | str] = {}
+    pending = list(counters)
+    if try_full:
+        pending = []
+        for counter in counters:
+            try:
+                res = run_isolated(counts_in_child, {"name": name, "cfg": cfg, "shapes": [shape],
+                                                     "counters": [counter]},
+                                   timeout_s=timeout_s, max_rss_gb=max_rss_gb)[counter]
+                out[counter] = res if isinstance(res, str) else {**res[0], "extrapolated": False}
+            except ChildError as exc:
+                if exc.kind not in ("oom", "timeout"):
+                    out[counter] = str(exc)
+                else:
+                    pending.append(counter)
+    if pending:
+        shapes = [shape.with_lr(lr) for lr in small_lrs]
+        try:
+            found = run_isolated(counts_in_child, {"name": name, "cfg": cfg, "shapes": shapes,
+                                                   "counters": pending},
+                                 timeout_s=timeout_s, max_rss_gb=max_rss_gb)
+        except ChildError as exc:
+            found = {c: str(exc) for c in pending}
+        for counter, res in found.items():
+            out[counter] = res if isinstance(res, str) else _extrapolate(res, shapes, shape)
+    return out
 
 
 def uncounted_text(uncounted: dict) -> str:

@@ -28,9 +28,9 @@ import datasets
 import methods
 from benchmarks import io, provenance
 from benchmarks.cost.isolate import ChildError, run_isolated
-from benchmarks.measure import InputShape, measure_counter, params_of, speed_in_child
+from benchmarks.measure import InputShape, is_module, measure_counts, params_of, speed_in_child
 from benchmarks.quality import fuse, per_band_psnr, score
-from benchmarks.schema import COLUMNS
+from benchmarks.schema import COLUMNS, file_stem
 
 PAPER_INPUT = InputShape(bands=172, msi_bands=4, lr=64, ratio=4)
 
@@ -83,7 +83,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--counter-timeout-s", type=float, default=900.0)
     p.add_argument("--figure-scenes", type=int, default=1,
                    help="how many test scenes keep their fused cubes for figures")
-    p.add_argument("--no-report", action="store_true", help="skip tables and figures")
+    p.add_argument("--no-cost", action="store_true",
+                   help="skip params/FLOPs/latency/memory (quality only)")
+    p.add_argument("--no-report", action="store_true", help="skip the figures (tables are always written)")
     return p.parse_args(argv)
 
 
@@ -168,26 +170,24 @@ class Run:
 
 def measure_cost(run: Run, name: str) -> dict[str, Any]:
     """Params and the three counters at the paper's input; failures go to ``cost_error``."""
-    spec = methods.get(name)
     shape = PAPER_INPUT
     cost: dict[str, Any] = {"cost_lr_shape": shape.lr_text(), "cost_hr_shape": shape.hr_text()}
     total, trainable = params_of(name, {}, shape)
     cost.update(params_total=total, params_trainable=trainable)
-    if spec.family != "deep":
+    if not is_module(name, shape):
         cost["cost_error"] = "not counted: runs outside torch modules (no FLOP counter applies)"
         return cost
     errors, extrapolated = [], []
-    for counter, column, unit in (("fvcore", "gmacs_fvcore", "macs"),
-                                  ("flop_counter", "gflops_counter", "reported"),
-                                  ("hooks", "gmacs_hooks", "macs")):
-        try:
-            res = measure_counter(name, {}, shape, counter, small_lrs=run.profile.cost_small_lrs,
-                                  try_full=run.profile.cost_try_full,
-                                  max_rss_gb=run.args.max_rss_gb,
-                                  timeout_s=run.args.counter_timeout_s)
-        except (ChildError, ValueError) as exc:
-            errors.append(f"{counter}: {exc}"[:500])
+    columns = {"fvcore": ("gmacs_fvcore", "macs"), "flop_counter": ("gflops_counter", "reported"),
+               "hooks": ("gmacs_hooks", "macs")}
+    found = measure_counts(name, {}, shape, list(columns), small_lrs=run.profile.cost_small_lrs,
+                           try_full=run.profile.cost_try_full, max_rss_gb=run.args.max_rss_gb,
+                           timeout_s=run.args.counter_timeout_s)
+    for counter, res in found.items():
+        if isinstance(res, str):
+            errors.append(f"{counter}: {res}"[:500])
             continue
+        column, unit = columns[counter]
         cost[column] = res[unit] / 1e9
         cost[f"uncounted_{counter}"] = json.dumps(res["uncounted"], sort_keys=True)
         extrapolated.append(res["extrapolated"])
@@ -201,6 +201,8 @@ def measure_cost(run: Run, name: str) -> dict[str, Any]:
 
 
 def measure_speed(run: Run, name: str, gflops: float | None) -> dict[str, Any]:
+    """Latency and peak memory at the profile's input; ``gflops`` (at the paper input) gives the
+    roofline fraction."""
     shape = PAPER_INPUT.with_lr(run.profile.latency_lr)
     speed: dict[str, Any] = {"latency_lr_shape": shape.lr_text(), "latency_hr_shape": shape.hr_text(),
                              "matmul_gflops": run.common["matmul_gflops"]}
@@ -210,12 +212,12 @@ def measure_speed(run: Run, name: str, gflops: float | None) -> dict[str, Any]:
                                             "budget_s": run.profile.latency_budget_s},
                            timeout_s=run.args.counter_timeout_s, max_rss_gb=run.args.max_rss_gb)
     except ChildError as exc:
-        speed["cost_error"] = f"latency: {exc}"[:500]
+        speed["speed_error"] = f"latency: {exc}"[:500]
         return speed
     speed.update(latency_median_s=res["median_s"], latency_p90_s=res["p90_s"],
                  latency_iqr_s=res["iqr_s"], latency_n=res["n"], peak_mem_gb=res["peak_mem_gb"],
                  mem_kind=res["mem_kind"])
-    if gflops is not None and np.isfinite(gflops):
+    if gflops and np.isfinite(gflops):
         scale = (shape.hr / PAPER_INPUT.hr) ** 2  # counts are at the paper input; affine in pixels
         achieved = gflops * scale / res["median_s"]
         speed["roofline_fraction"] = achieved / run.common["matmul_gflops"]
@@ -250,9 +252,13 @@ def run_method(run: Run, name: str, scenes: Any, train_scenes: Any) -> list[dict
     base = {**run.common, "method": name, "label": spec.label, "family": spec.family,
             "dataset": run.args.dataset}
     try:
-        cost = measure_cost(run, name)
-        cost.update(measure_speed(run, name, cost.get("gflops_counter", np.nan) / 2
-                                  if "gflops_counter" in cost else None))
+        cost = {"cost_error": "not measured (--no-cost)"} if run.args.no_cost else measure_cost(run, name)
+        if not run.args.no_cost:
+            speed = measure_speed(run, name, cost.get("gflops_counter"))
+            errors = [e for e in (cost.get("cost_error"), speed.pop("speed_error", None)) if e]
+            cost.update(speed)
+            if errors:
+                cost["cost_error"] = "; ".join(errors)
     except Exception as exc:  # noqa: BLE001 - recorded in the rows
         cost = {"cost_error": f"{type(exc).__name__}: {exc}"[:500]}
     base.update(cost)
@@ -305,7 +311,7 @@ def scene_anchor(run: Run, spec: methods.MethodSpec, scene: Any) -> torch.Tensor
     own = getattr(scene, "anchor", None)
     if own is not None:
         return own
-    cache = run.out / "anchors" / f"{scene.name}.npz"
+    cache = run.out / "anchors" / f"{file_stem(scene.name)}.npz"
     if cache.exists():
         return torch.from_numpy(np.load(cache)["anchor"])
     cnmf = methods.get("cnmf")
@@ -330,8 +336,9 @@ def save_figure_data(run: Run, name: str, scene: Any, fused: torch.Tensor, index
     if index >= run.args.figure_scenes:
         return
     fused_dir = run.out / "fused"
-    io.write_npz(fused_dir / f"{scene.name}__{name}.npz", fused=fused.numpy())
-    gt_path = fused_dir / f"{scene.name}__gt.npz"
+    stem = file_stem(scene.name)
+    io.write_npz(fused_dir / f"{stem}__{name}.npz", fused=fused.numpy())
+    gt_path = fused_dir / f"{stem}__gt.npz"
     if not gt_path.exists():
         wl = scene.meta.wavelengths_nm
         io.write_npz(gt_path, gt=scene.gt.numpy(),
@@ -363,7 +370,7 @@ def main(argv: list[str] | None = None) -> int:
     torch.manual_seed(args.seed)
     from benchmarks.cost.roofline import matmul_rate
 
-    run.common["matmul_gflops"] = matmul_rate(run.device) / 1e9
+    run.common["matmul_gflops"] = np.nan if args.no_cost else matmul_rate(run.device) / 1e9
     run.write_meta(finished=False)
     print(f"run {run.run_id}: {len(run.names)} methods on {args.dataset}/{args.split} "
           f"({len(scenes)} scenes), profile {args.profile}, {run.common['device_name']}")

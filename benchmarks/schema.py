@@ -8,7 +8,7 @@ the rest empty (NaN), never a typed-in figure.
 from __future__ import annotations
 
 IDENTITY = ["run_id", "method", "label", "family", "dataset", "scene", "convention", "status", "error"]
-QUALITY = ["psnr", "sam", "ergas", "rmse", "ssim", "q", "cc", "sam_excluded_pixels"]
+QUALITY = ["psnr", "sam", "ergas", "rmse", "ssim", "uiqi", "cc", "sam_excluded_pixels"]
 COST = [
     "params_total", "params_trainable",
     "gmacs_fvcore", "gflops_counter", "gmacs_hooks", "gmacs_analytic",
@@ -27,3 +27,10 @@ PROVENANCE = [
 COLUMNS = IDENTITY + QUALITY + COST + SPEED + PROVENANCE
 
 STATUSES = ("ok", "error", "skipped")
+
+
+def file_stem(name: str) -> str:
+    """A scene or method name as a file-name part: runs of other characters become '_'."""
+    import re
+
+    return re.sub(r"[^A-Za-z0-9_-]+", "_", name).strip("_") or "unnamed"

@@ -154,7 +154,10 @@ def cost_cell(rows: pd.DataFrame, method: str, column: str, spec: str, scale: fl
     value = cost_value(rows, method, column, dataset)
     if math.isfinite(value):
         return format(value * scale, spec)
-    return "error" if cost_text(rows, method, "cost_error", dataset) else DASH
+    error = cost_text(rows, method, "cost_error", dataset)
+    if error.startswith("not counted"):
+        return "n/a"
+    return "error" if error else DASH
 
 
 def error_texts(rows: pd.DataFrame, method: str, dataset: str | None = None) -> list[str]:
@@ -228,6 +231,11 @@ def degradation_text(rows: pd.DataFrame, dataset: str) -> str:
     if not distinct:
         return "not recorded"
     parsed = [parse_json_text(v) for v in distinct]
+    if all(isinstance(p, dict) for p in parsed):
+        shared = {k: v for k, v in parsed[0].items() if all(p.get(k) == v for p in parsed[1:])}
+        varying = sorted({k for p in parsed for k in p} - set(shared))
+        text = _compact(shared)[1:-1]
+        return text + (f"; per scene: {', '.join(varying)}" if varying else "")
     texts = [_compact(p)[1:-1] if isinstance(p, dict) else str(v)
              for p, v in zip(parsed, distinct, strict=True)]
     if len(texts) == 1:

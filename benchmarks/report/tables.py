@@ -52,7 +52,7 @@ COUNTER_TEXT = (
 )
 QUALITY_COLUMNS = [  # (column, header, format)
     ("psnr", "PSNR (dB)", ".3f"), ("sam", "SAM (deg)", ".3f"), ("ergas", "ERGAS", ".3f"),
-    ("rmse", "RMSE", ".4g"), ("ssim", "SSIM", ".4f"), ("q", "Q", ".4f"), ("cc", "CC", ".4f"),
+    ("rmse", "RMSE", ".4g"), ("ssim", "SSIM", ".4f"), ("uiqi", "Q (UIQI)", ".4f"), ("cc", "CC", ".4f"),
     ("sam_excluded_pixels", "SAM excl. px", ".1f"),
 ]
 

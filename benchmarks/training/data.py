@@ -1,0 +1,111 @@
+"""Training batches from Scenes: the model's value domain, aligned crops with anchors, and AWGN.
+
+Scenes hold GT min-max normalised per scene to [0, 1] with LR-HSI and HR-MSI in the same unit
+domain (``datasets/scene.py``). A ``pm1`` method trains on (x - 0.5) * 2 of all of them (the
+authors' "GT min-max to [0, 1], then to [-1, 1]; inputs (x - 0.5) * 2"); a ``unit`` method trains
+on the values as they are. Crops and flips/rot90 are ``datasets.training``'s (HR offsets on the
+ratio grid, LR crop at offset / ratio, the same geometry for every image of a sample).
+
+Every random choice is drawn from a generator seeded by (seed, epoch, sample index), so a sample
+depends only on those numbers: not on worker processes, ranks, or whether the run was resumed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch.utils.data import Dataset
+
+from benchmarks.quality import to_domain
+from datasets import Scene
+from datasets.simulate import derived_seed
+from datasets.training import augment, random_crop
+
+
+def generator(seed: int, *parts: int | str, device: torch.device | str = "cpu") -> torch.Generator:
+    """A torch generator on ``device`` seeded from ``seed`` and the tags ``parts``."""
+    tag = "/".join(str(p) for p in parts)
+    return torch.Generator(device=device).manual_seed(derived_seed(seed, tag))
+
+
+def fit_crop_size(crop_size: int, height: int, width: int, ratio: int) -> int:
+    """The HR crop side to use: ``crop_size``, or the largest multiple of ``ratio`` that fits.
+
+    Raises ValueError when ``crop_size`` is not a positive multiple of ``ratio``.
+    """
+    if crop_size <= 0 or crop_size % ratio:
+        raise ValueError(f"crop_size must be a positive multiple of the ratio {ratio}, "
+                         f"got {crop_size}")
+    fits = (min(height, width) // ratio) * ratio
+    if fits < ratio:
+        raise ValueError(f"a {height}x{width} scene is smaller than one LR pixel at ratio {ratio}")
+    return min(crop_size, fits)
+
+
+def add_awgn(x: torch.Tensor, snr_db: float, g: torch.Generator) -> torch.Tensor:
+    """``x`` + N(0, sigma^2), sigma = sqrt(mean(x^2) / 10^(snr_db/10)) over the whole batch.
+
+    One sigma per call (the authors compute it once per batch); ``g`` lives on ``x``'s device.
+    """
+    sigma = torch.sqrt(x.detach().float().pow(2).mean() / 10.0 ** (snr_db / 10.0))
+    noise = torch.randn(x.shape, generator=g, device=x.device, dtype=x.dtype)
+    return x + noise * sigma.to(x.dtype)
+
+
+def scene_anchor(scene: Scene) -> torch.Tensor:
+    """The scene's anchor cube (C, H, W), for entries that need one; ValueError when absent."""
+    anchor = getattr(scene, "anchor", None)
+    if anchor is None:
+        raise ValueError(f"scene {scene.name!r} has no anchor cube, which the method needs for "
+                         "training (give the scenes an `anchor` (C, H, W) tensor)")
+    return anchor
+
+
+class CropDataset(Dataset):
+    """``repeat`` random crops per scene per epoch: dicts of ``lr`` (C, c/r, c/r), ``hr`` (m, c, c),
+    ``gt`` (C, c, c) [and ``anchor`` (C, c, c)] in ``domain``, for an HR crop side c.
+
+    Item i is a crop of scene ``i % len(scenes)``, drawn with a generator seeded by
+    (seed, epoch, i); call ``set_epoch`` before each epoch. Scenes are read lazily, so a
+    ``SceneList`` on disk stays there.
+    """
+
+    def __init__(self, scenes: Sequence[Scene], *, domain: str, crop_size: int, ratio: int,
+                 flips: bool = True, rot90: bool = True, seed: int = 0, repeat: int = 1,
+                 with_anchor: bool = False) -> None:
+        if len(scenes) == 0:
+            raise ValueError("no training scenes")
+        if repeat < 1:
+            raise ValueError(f"repeat must be >= 1, got {repeat}")
+        self.scenes, self.domain, self.crop_size, self.ratio = scenes, domain, crop_size, ratio
+        self.flips, self.rot90, self.seed, self.repeat = flips, rot90, seed, repeat
+        self.with_anchor = with_anchor
+        self.epoch = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __len__(self) -> int:
+        return len(self.scenes) * self.repeat
+
+    def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
+        scene = self.scenes[i % len(self.scenes)]
+        if scene.gt is None:
+            raise ValueError(f"scene {scene.name!r} has no GT; it cannot be used for training")
+        if int(scene.meta.ratio) != self.ratio:
+            raise ValueError(f"scene {scene.name!r} has ratio {scene.meta.ratio}, the training "
+                             f"set {self.ratio}")
+        g = generator(self.seed, "crop", self.epoch, i)
+        hr_cube = scene.gt  # the anchor rides along with the GT, so both get the same geometry
+        if self.with_anchor:
+            hr_cube = torch.cat([scene.gt, scene_anchor(scene)], dim=0)
+        try:
+            triple = random_crop((scene.lrhsi, scene.hrmsi, hr_cube), self.crop_size, self.ratio, g)
+        except ValueError as err:
+            raise ValueError(f"scene {scene.name!r}: {err}; lower the crop size") from err
+        lr, hr, cube = augment(triple, g, self.flips, self.rot90)
+        sample = {"lr": lr, "hr": hr, "gt": cube[:scene.bands]}
+        if self.with_anchor:
+            sample["anchor"] = cube[scene.bands:]
+        return {k: to_domain(v.to(torch.float32), self.domain) for k, v in sample.items()}

@@ -1,0 +1,398 @@
+"""The shared, method-agnostic trainer: any registry entry with a ``TrainingRecipe`` trains here.
+
+The recipe gives the loss, optimizer, lr, schedule, crop, augmentations and training noise; the
+entry's ``domain`` gives the value range the model sees (``pm1``: (x - 0.5) * 2). Per epoch:
+``repeat`` random crops per training scene (batched, with AWGN on the LR-HSI at the recipe's SNR,
+once per batch), one scheduler step, validation every ``val_every`` epochs on full images without
+noise (the ``paper`` metric convention, averaged over scenes), then ``last.pth`` and, when the mean
+validation SAM is the lowest so far, ``best.pth`` (see ``checkpoint.py``).
+
+Under torchrun each process trains on its share of the crops (DistributedSampler, per-process
+batch ``batch_size``) and validates its share of the scenes; only rank 0 writes files.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import torch
+from torch.nn.parallel import DistributedDataParallel
+from torch.utils.data import DataLoader, DistributedSampler
+from tqdm import tqdm
+
+import methods
+from benchmarks import io
+from benchmarks.provenance import resolve_device
+from benchmarks.quality import from_domain, original_units, side_inputs, to_domain
+from benchmarks.training import distributed
+from benchmarks.training.checkpoint import (
+    load_checkpoint,
+    rng_state,
+    save_checkpoint,
+    set_rng_state,
+)
+from benchmarks.training.data import CropDataset, add_awgn, fit_crop_size, generator
+from benchmarks.training.distributed import DistEnv
+from benchmarks.training.optim import (
+    Stepper,
+    make_optimizer,
+    make_scheduler,
+    recipe_of,
+    resolve_loss,
+)
+from datasets import Scene
+from methods import MethodSpec
+from metrics import compute_all
+
+VAL_KEYS = ("psnr", "sam", "ergas", "rmse")
+
+
+@dataclass
+class TrainConfig:
+    """Everything a training run depends on. ``from_recipe`` fills it from a registry entry.
+
+    bands, msi_bands, ratio, model_cfg: what the model is built with (``methods.build``).
+    epochs, batch_size (per process), lr, crop_size (HR side, a multiple of ratio): the recipe's.
+    snr_db: AWGN on the training LR-HSI (None: no noise). repeat: crops per scene per epoch.
+    val_every: validate every this many epochs (and after the last). workers: DataLoader
+    processes (None: 4 on CUDA, 0 on CPU). max_lr_drops / lr_drop_factor: the NaN guard.
+    """
+
+    method: str
+    bands: int
+    msi_bands: int
+    ratio: int = 4
+    model_cfg: dict[str, Any] = field(default_factory=dict)
+    epochs: int = 1000
+    batch_size: int = 4
+    lr: float = 1e-4
+    weight_decay: float = 0.0
+    optimizer: str = "adam"
+    scheduler: str = "cosine"
+    eta_min: float = 1e-10
+    step_size: int = 200
+    gamma: float = 0.5
+    crop_size: int = 128
+    flips: bool = True
+    rot90: bool = True
+    snr_db: float | None = None
+    repeat: int = 1
+    val_every: int = 1
+    seed: int = 0
+    device: str = "auto"
+    amp: bool = False
+    workers: int | None = None
+    out: str = "runs/train"
+    max_lr_drops: int = 5
+    lr_drop_factor: float = 5.0
+
+    @classmethod
+    def from_recipe(cls, spec: MethodSpec, *, bands: int, msi_bands: int, ratio: int = 4,
+                    **overrides: Any) -> TrainConfig:
+        """The entry's recipe, with ``overrides`` (None values are ignored) on top."""
+        r = recipe_of(spec)
+        base = dict(method=spec.name, bands=bands, msi_bands=msi_bands, ratio=ratio,
+                    epochs=r.epochs, batch_size=r.batch_size, lr=r.lr, weight_decay=r.weight_decay,
+                    optimizer=r.optimizer, scheduler=r.scheduler, eta_min=r.eta_min,
+                    step_size=r.step_size, gamma=r.gamma, crop_size=r.crop_size, flips=r.flips,
+                    rot90=r.rot90, snr_db=r.train_snr_db, seed=r.seed,
+                    out=f"runs/{spec.name}")
+        known = {f.name for f in fields(cls)}
+        unknown = set(overrides) - known
+        if unknown:
+            raise ValueError(f"unknown training options {sorted(unknown)}")
+        base.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**base)
+
+    def check(self) -> None:
+        for name in ("epochs", "batch_size", "crop_size", "repeat", "val_every"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if not self.lr > 0:
+            raise ValueError(f"lr must be > 0, got {self.lr}")
+        if self.crop_size % self.ratio:
+            raise ValueError(f"crop_size must be a multiple of the ratio {self.ratio}, "
+                             f"got {self.crop_size}")
+
+
+def static_side(spec: MethodSpec, scene: Scene) -> dict[str, Any]:
+    """SRF / PSF side inputs from ``scene.meta`` (shared by all scenes; the anchor, when the entry
+    needs one, comes with each batch instead)."""
+    return {k: getattr(scene.meta, k) for k in ("srf", "psf") if k in spec.needs}
+
+
+def predict(model: torch.nn.Module, spec: MethodSpec, scene: Scene,
+            device: torch.device) -> torch.Tensor:
+    """The model's full-image output for ``scene``, (C, H, W) in Scene units on the CPU (fp32)."""
+    side = side_inputs(spec, scene, getattr(scene, "anchor", None))
+    if "anchor" in side:
+        side["anchor"] = to_domain(side["anchor"][None].to(device), spec.domain)
+    lr = to_domain(scene.lrhsi[None].to(device), spec.domain)
+    hr = to_domain(scene.hrmsi[None].to(device), spec.domain)
+    with torch.inference_mode():
+        out = model(lr, hr, **side)
+    return from_domain(out, spec.domain)[0].float().cpu()
+
+
+def paper_scores(fused: torch.Tensor, scene: Scene) -> dict[str, float]:
+    """The ``paper`` convention (GT min-max scale; RMSE in original units) for one scene."""
+    values = compute_all(original_units(fused, scene)[None], original_units(scene.gt, scene)[None],
+                         convention="paper", ratio=int(scene.meta.ratio))[0]
+    return {k: float(values[k]) for k in VAL_KEYS}
+
+
+def validate(model: torch.nn.Module, spec: MethodSpec, scenes: Sequence[Scene],
+             device: torch.device, env: DistEnv | None = None,
+             log: Callable[[str], None] = print) -> dict[str, float]:
+    """Mean ``paper`` PSNR/SAM/ERGAS/RMSE over ``scenes`` (each rank scores its share).
+
+    A scene whose prediction is not finite, or whose metrics are undefined, makes the means NaN
+    (so it can never be the best) and is logged.
+    """
+    env = env or DistEnv()
+    was_training = model.training
+    model.eval()
+    sums = torch.zeros(len(VAL_KEYS) + 1, dtype=torch.float64)
+    for i in range(env.rank, len(scenes), env.world_size):
+        scene = scenes[i]
+        fused = predict(model, spec, scene, device)
+        try:
+            if not torch.isfinite(fused).all():
+                raise ValueError("prediction is not finite")
+            scores = paper_scores(fused, scene)
+        except ValueError as err:
+            log(f"validation scene {scene.name!r}: {err}")
+            scores = dict.fromkeys(VAL_KEYS, math.nan)
+        sums += torch.tensor([*(scores[k] for k in VAL_KEYS), 1.0], dtype=torch.float64)
+    model.train(was_training)
+    if env.enabled:
+        reduced = sums.to(device, torch.float64 if device.type == "cpu" else torch.float32)
+        torch.distributed.all_reduce(reduced)
+        sums = reduced.double().cpu()
+    n = max(1.0, float(sums[-1]))
+    return {k: float(sums[j]) / n for j, k in enumerate(VAL_KEYS)}
+
+
+class Trainer:
+    """Trains ``spec``'s model on Scenes with ``config``; ``fit()`` runs the epochs.
+
+    model: an already-built model (default: ``methods.build`` with the config's build arguments,
+    after seeding torch with ``config.seed``). env: the process's place in a torchrun job
+    (default: detected from the environment). log: where messages go (rank 0 only).
+    """
+
+    def __init__(self, spec: MethodSpec, config: TrainConfig, train_scenes: Sequence[Scene],
+                 val_scenes: Sequence[Scene] = (), *, model: torch.nn.Module | None = None,
+                 env: DistEnv | None = None, log: Callable[[str], None] = tqdm.write,
+                 progress: bool = True) -> None:
+        config.check()
+        if config.method != spec.name:
+            raise ValueError(f"config is for method {config.method!r}, spec is {spec.name!r}")
+        self.spec, self.config = spec, config
+        self.env = env or distributed.detect()
+        self.device = distributed.device_for(self.env, resolve_device(config.device))
+        distributed.setup(self.env, self.device)
+        self.log = log if self.env.is_main else (lambda _msg: None)
+        self.progress = progress and self.env.is_main
+        self.out = Path(config.out)
+        self.train_scenes, self.val_scenes = train_scenes, val_scenes
+
+        if model is None:
+            torch.manual_seed(config.seed)
+            model = methods.build(spec.name, config.bands, config.msi_bands, config.ratio,
+                                  **config.model_cfg)
+        if not isinstance(model, torch.nn.Module):
+            raise ValueError(f"method {spec.name!r} does not build a torch module; cannot train it")
+        self.model = model.to(self.device)
+        self.net: torch.nn.Module = self.model
+        if self.env.enabled:  # find_unused_parameters: some entries hold unused params (hssdct)
+            self.net = DistributedDataParallel(
+                self.model, device_ids=[self.device.index] if self.device.type == "cuda" else None,
+                find_unused_parameters=True)
+
+        first = train_scenes[0]
+        H, W = first.hrmsi.shape[-2:]
+        self.crop_size = fit_crop_size(config.crop_size, H, W, config.ratio)
+        if self.crop_size != config.crop_size:
+            self.log(f"crop {config.crop_size} does not fit the {H}x{W} scenes: using "
+                     f"{self.crop_size}")
+        self.side = static_side(spec, first)
+        self.dataset = CropDataset(train_scenes, domain=spec.domain, crop_size=self.crop_size,
+                                   ratio=config.ratio, flips=config.flips, rot90=config.rot90,
+                                   seed=config.seed, repeat=config.repeat,
+                                   with_anchor="anchor" in spec.needs)
+        self.sampler = DistributedSampler(self.dataset, num_replicas=self.env.world_size,
+                                          rank=self.env.rank, shuffle=True, seed=config.seed)
+        workers = config.workers if config.workers is not None else (
+            4 if self.device.type == "cuda" else 0)
+        self.loader = DataLoader(self.dataset, batch_size=config.batch_size, sampler=self.sampler,
+                                 num_workers=workers, pin_memory=self.device.type == "cuda")
+
+        self.optimizer = make_optimizer(self.model.parameters(), config.optimizer, config.lr,
+                                        config.weight_decay)
+        self.scheduler = make_scheduler(self.optimizer, config.scheduler, t_max=config.epochs,
+                                        eta_min=config.eta_min, step_size=config.step_size,
+                                        gamma=config.gamma)
+        self.stepper = Stepper(self.net, resolve_loss(spec), self.optimizer, self.device,
+                               amp=config.amp, env=self.env, max_lr_drops=config.max_lr_drops,
+                               lr_drop_factor=config.lr_drop_factor, log=self.log)
+        self.epoch = 0  # epochs completed
+        self.best_sam = math.inf
+        self.best_epoch = -1
+        self.history: list[dict[str, float]] = []
+
+    # ---- state ---------------------------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        return {"method": self.spec.name, "model": self.model.state_dict(),
+                "optimizer": self.optimizer.state_dict(), "scheduler": self.scheduler.state_dict(),
+                "stepper": self.stepper.state_dict(), "epoch": self.epoch,
+                "best_sam": self.best_sam, "best_epoch": self.best_epoch,
+                "history": self.history, "rng": rng_state(), "config": asdict(self.config)}
+
+    def resume(self, path: str | Path) -> None:
+        """Continue from a checkpoint of this suite: weights, optimizer, schedule, RNGs, history."""
+        state = load_checkpoint(path)
+        if state["method"] != self.spec.name:
+            raise ValueError(f"checkpoint {path} is for method {state['method']!r}, "
+                             f"not {self.spec.name!r}")
+        saved = state["config"]
+        for key in ("bands", "msi_bands", "ratio", "model_cfg"):
+            if saved[key] != getattr(self.config, key):
+                raise ValueError(f"checkpoint {path} was trained with {key}={saved[key]!r}, "
+                                 f"this run has {getattr(self.config, key)!r}")
+        for key in ("epochs", "scheduler", "batch_size", "crop_size", "seed"):
+            if saved[key] != getattr(self.config, key):
+                self.log(f"resume: {key} was {saved[key]!r} in {path}, now "
+                         f"{getattr(self.config, key)!r} (the schedule continues as saved)")
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.scheduler.load_state_dict(state["scheduler"])
+        self.stepper.load_state_dict(state["stepper"])
+        self.epoch, self.best_epoch = int(state["epoch"]), int(state["best_epoch"])
+        self.best_sam = float(state["best_sam"])
+        self.history = list(state["history"])
+        set_rng_state(state["rng"])
+        self.log(f"resumed from {path} after epoch {self.epoch}")
+
+    def start_from(self, path: str | Path, start_epoch: int = 0) -> None:
+        """``resume`` for a checkpoint of this suite; for any other weights file (a bare or
+        ``{'model': ...}`` state_dict, the authors' HSSDCT keys) load the weights only and start
+        the schedule at ``start_epoch`` (the scheduler is advanced that many epochs)."""
+        from benchmarks.checkpoints import load_weights, read_file, training_config
+
+        if training_config(read_file(path)) is not None:
+            self.resume(path)
+            return
+        if not 0 <= start_epoch < self.config.epochs:
+            raise ValueError(f"start epoch must be in [0, {self.config.epochs}), got {start_epoch}")
+        load_weights(self.spec, self.model, path)
+        with warnings.catch_warnings():  # stepping the schedule before any optimizer step
+            warnings.simplefilter("ignore", UserWarning)
+            for _ in range(start_epoch):
+                self.scheduler.step()
+        self.epoch = start_epoch
+        self.log(f"weights from {path}; starting at epoch {start_epoch + 1}")
+
+    # ---- loop ----------------------------------------------------------------------------------
+    def train_epoch(self, epoch: int) -> dict[str, float]:
+        """One pass over the crops; mean loss (over ranks), skipped steps and the lr used."""
+        self.net.train()
+        self.dataset.set_epoch(epoch)
+        self.sampler.set_epoch(epoch)
+        lr = self.optimizer.param_groups[0]["lr"]
+        losses, skipped = [], 0
+        bar = tqdm(self.loader, desc=f"epoch {epoch + 1}/{self.config.epochs}", leave=False,
+                   disable=not self.progress, dynamic_ncols=True)
+        for step, batch in enumerate(bar):
+            batch = {k: v.to(self.device, non_blocking=True) for k, v in batch.items()}
+            lr_in = batch["lr"]
+            if self.config.snr_db is not None:
+                g = generator(self.config.seed, "awgn", epoch, step, self.env.rank,
+                              device=self.device)
+                lr_in = add_awgn(lr_in, self.config.snr_db, g)
+            side = dict(self.side)
+            if "anchor" in batch:
+                side["anchor"] = batch["anchor"]
+            loss = self.stepper.step(lr_in, batch["hr"], batch["gt"], side)
+            if loss is None:
+                skipped += 1
+            else:
+                losses.append(loss)
+                bar.set_postfix(loss=f"{loss:.4g}")
+        mean = sum(losses) / len(losses) if losses else math.nan
+        return {"train_loss": distributed.mean_over_ranks(self.env, mean, self.device),
+                "skipped_steps": skipped, "lr": lr}
+
+    def fit(self, stop_after: int | None = None) -> dict[str, Any]:
+        """Train from ``self.epoch`` to ``config.epochs`` (at most ``stop_after`` epochs in this
+        call); returns the last epoch's record plus the best SAM and the checkpoint paths."""
+        cfg = self.config
+        if self.env.is_main:
+            io.write_json(self.out / "config.json", asdict(cfg))
+        last = cfg.epochs if stop_after is None else min(cfg.epochs, self.epoch + stop_after)
+        t0 = time.perf_counter()
+        self.log(f"training {self.spec.name} on {self.device} x{self.env.world_size}: "
+                 f"{len(self.dataset)} crops of {self.crop_size} px per epoch, batch "
+                 f"{cfg.batch_size} per process, epochs {self.epoch + 1}..{last} of {cfg.epochs}")
+        record: dict[str, Any] = {}
+        epochs = tqdm(range(self.epoch, last), desc=f"{self.spec.name}", disable=not self.progress,
+                      dynamic_ncols=True)
+        for epoch in epochs:
+            t_epoch = time.perf_counter()
+            record = {"epoch": epoch + 1, **self.train_epoch(epoch)}
+            self.scheduler.step()
+            if self.val_scenes and ((epoch + 1) % cfg.val_every == 0 or epoch + 1 == cfg.epochs):
+                val = validate(self.model, self.spec, self.val_scenes, self.device, self.env,
+                               self.log)
+                record.update({f"val_{k}": v for k, v in val.items()})
+            record["epoch_s"] = time.perf_counter() - t_epoch
+            self.epoch = epoch + 1
+            improved = record.get("val_sam", math.inf) < self.best_sam
+            if improved:
+                self.best_sam, self.best_epoch = record["val_sam"], self.epoch
+            self.history.append(record)
+            self._write(improved)
+            self.log(_describe(record, improved))
+        distributed.barrier(self.env)
+        return {**record, "best_sam": self.best_sam, "best_epoch": self.best_epoch,
+                "epochs_done": self.epoch, "wall_s": time.perf_counter() - t0,
+                "last": str(self.out / "last.pth"),
+                "best": str(self.out / "best.pth") if self.best_epoch > 0 else None}
+
+    def _write(self, improved: bool) -> None:
+        if not self.env.is_main:
+            return
+        state = self.state_dict()
+        save_checkpoint(self.out / "last.pth", state)
+        if improved:
+            save_checkpoint(self.out / "best.pth", state)
+        io.write_csv(self.out / "history.csv", pd.DataFrame(self.history))
+
+
+def _describe(record: dict[str, Any], improved: bool) -> str:
+    text = (f"epoch {record['epoch']}: loss {record['train_loss']:.5g}, lr {record['lr']:.3g}, "
+            f"{record['epoch_s']:.1f} s")
+    if record["skipped_steps"]:
+        text += f", {record['skipped_steps']} skipped step(s)"
+    if "val_sam" in record:
+        text += (f"; val PSNR {record['val_psnr']:.3f} dB, SAM {record['val_sam']:.4f} deg"
+                 + (" (best)" if improved else ""))
+    return text
+
+
+def fit(spec: MethodSpec, config: TrainConfig, train_scenes: Sequence[Scene],
+        val_scenes: Sequence[Scene] = (), *, resume: str | Path | None = None,
+        stop_after: int | None = None, **kwargs: Any) -> dict[str, Any]:
+    """Build a ``Trainer``, optionally resume it, and run ``fit``; returns its summary."""
+    trainer = Trainer(spec, config, train_scenes, val_scenes, **kwargs)
+    if resume is not None:
+        trainer.resume(resume)
+    return trainer.fit(stop_after=stop_after)
+
