@@ -37,3 +37,7 @@ def write_csv(path: Path, frame: pd.DataFrame) -> None:
 
 def write_npz(path: Path, **arrays: np.ndarray) -> None:
     _atomic(Path(path), lambda tmp: np.savez_compressed(tmp, **arrays), ".npz")
+
+
+def write_text(path: Path, text: str) -> None:
+    _atomic(Path(path), lambda tmp: Path(tmp).write_text(text), ".txt")

@@ -71,6 +71,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="comma-separated registry names, or 'all' (see python -m methods list)")
     p.add_argument("--dataset", default="indian_pines", help="dataset name (python -m datasets list)")
     p.add_argument("--split", default="test", help="split scored for quality")
+    p.add_argument("--root", help="dataset root (for --dataset paper: the paper's layout)")
+    p.add_argument("--list", help="list file of --split under --root (default <root>/<split>.txt)")
     p.add_argument("--device", default="auto", help="cpu | cuda | auto")
     p.add_argument("--profile", choices=sorted(PROFILES), default="smoke")
     p.add_argument("--checkpoint", action="append", default=[], metavar="NAME=PATH",
@@ -361,9 +363,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
         run = Run(args)
-        scenes = datasets.get(args.dataset, split=args.split)
-        train_scenes = datasets.get(args.dataset, split="train") if any(
-            methods.get(n).family == "deep" for n in run.names) else []
+        options = {k: v for k, v in (("root", args.root), ("list", args.list)) if v}
+        scenes = datasets.get(args.dataset, split=args.split, **options)
+        train_options = {k: v for k, v in options.items() if k != "list"}
+        needs_training = run.profile.train_steps > 0 and any(
+            methods.get(n).family == "deep" and n not in run.checkpoints for n in run.names)
+        train_scenes = (datasets.get(args.dataset, split="train", **train_options)
+                        if needs_training else [])
     except (ValueError, KeyError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

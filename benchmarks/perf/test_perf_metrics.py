@@ -55,7 +55,9 @@ OURS = {
     "cc": lambda p, t: metrics.cc(p, t),
 }
 TORCHMETRICS = {
-    "psnr": lambda p, t: peak_signal_noise_ratio(p, t, data_range=1.0, dim=(2, 3), reduction="none"),
+    "psnr": lambda p, t: peak_signal_noise_ratio(
+        p, t, data_range=1.0, dim=(2, 3), reduction="none"
+    ),
     "ssim": lambda p, t: structural_similarity_index_measure(p, t, data_range=1.0),
     "sam": lambda p, t: spectral_angle_mapper(p, t),
     "ergas": lambda p, t: error_relative_global_dimensionless_synthesis(p, t, ratio=4),
