@@ -14,7 +14,7 @@ import json
 import sys
 import time
 import traceback
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -240,6 +240,8 @@ def prepare_weights(run: Run, spec: methods.MethodSpec, model: Any, train_scenes
                          f"{spec.name}=PATH (no training budget in this profile)")
     from benchmarks.training import train_for_budget
 
+    if "anchor" in spec.needs:
+        train_scenes = [replace(s, anchor=scene_anchor(run, spec, s)) for s in train_scenes]
     report = train_for_budget(model, spec, train_scenes, steps=run.profile.train_steps,
                               batch_size=run.profile.train_batch, crop_size=run.profile.train_crop,
                               device=run.device, seed=run.args.seed)
@@ -310,9 +312,8 @@ def scene_anchor(run: Run, spec: methods.MethodSpec, scene: Any) -> torch.Tensor
     """The convex anchor for methods that need one: the Scene's own, else our CNMF, cached."""
     if "anchor" not in spec.needs:
         return None
-    own = getattr(scene, "anchor", None)
-    if own is not None:
-        return own
+    if scene.anchor is not None:
+        return scene.anchor
     cache = run.out / "anchors" / f"{file_stem(scene.name)}.npz"
     if cache.exists():
         return torch.from_numpy(np.load(cache)["anchor"])

@@ -135,6 +135,23 @@ def read_entry(root: str, entry: str, msi_bands: int = 4, misalignment: int = 0
     return gt, lr, hr
 
 
+def co_file(msi_bands: int, misalignment: int) -> str:
+    """The lab's precomputed CO-CNMF cube of an entry: ``co{msi}{k}.npz.npy``, k = misalignment + 1."""
+    return f"co{msi_bands}{misalignment + 1}.npz.npy"
+
+
+def read_anchor(root: str, entry: str, msi_bands: int, misalignment: int,
+                gt_shape: tuple[int, ...]) -> np.ndarray | None:
+    """The entry's CO-CNMF cube (H, W, C) as stored, or None when the entry has none."""
+    path = os.path.join(entry_dir(root, entry), co_file(msi_bands, misalignment))
+    if not os.path.exists(path):
+        return None
+    co = load_array(path)
+    if co.shape != tuple(gt_shape):
+        raise DataError(path, f"shape {co.shape} differs from the GT's", f"{tuple(gt_shape)} (H, W, C)")
+    return co
+
+
 def check_entry(root: str, entry: str) -> list[DataError]:
     """Every problem with one entry (all keys, all files), without stopping at the first."""
     d = entry_dir(root, entry)

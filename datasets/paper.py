@@ -24,6 +24,7 @@ from datasets.layout import (
     entry_dir,
     hrmsi_key,
     lrhsi_key,
+    read_anchor,
     read_entry,
     read_list,
 )
@@ -122,7 +123,9 @@ class PaperLayout(SceneList):
                        units=f"min-max normalised per scene to [0, 1] (original: {original})")
         if self.record is not None:
             meta.degradation["tile_seed"] = derived_seed(meta.degradation["seed"], entry)
-        return Scene(name=entry, lrhsi=_chw(lr), hrmsi=_chw(hr), gt=unit, meta=meta)
+        co = read_anchor(self.root, entry, self.msi_bands, self.misalignment, gt.shape)
+        return Scene(name=entry, lrhsi=_chw(lr), hrmsi=_chw(hr), gt=unit, meta=meta,
+                     anchor=None if co is None else _chw(co))
 
     def _scene(self, i: int) -> Scene:
         entry, y, x = self.index[i]
@@ -135,7 +138,9 @@ class PaperLayout(SceneList):
         return replace(scene, name=self.names[i],
                        gt=scene.gt[:, y:y + t, x:x + t].contiguous(),
                        hrmsi=scene.hrmsi[:, y:y + t, x:x + t].contiguous(),
-                       lrhsi=scene.lrhsi[:, y // r:(y + t) // r, x // r:(x + t) // r].contiguous())
+                       lrhsi=scene.lrhsi[:, y // r:(y + t) // r, x // r:(x + t) // r].contiguous(),
+                       anchor=None if scene.anchor is None
+                       else scene.anchor[:, y:y + t, x:x + t].contiguous())
 
 
 @register_dataset(

@@ -43,6 +43,8 @@ class Scene:
     lrhsi: (C, h, w) low-resolution hyperspectral image.
     hrmsi: (c, H, W) high-resolution multispectral image, H = ratio*h.
     gt: (C, H, W) reference, or None for a real acquisition without one.
+    anchor: (C, H, W) a convex/low-rank estimate of the HR-HSI in the Scene's units (e.g. the
+        dataset's CO-CNMF cube), for methods that need one; None when the data has none.
     """
 
     name: str
@@ -50,6 +52,7 @@ class Scene:
     hrmsi: torch.Tensor
     gt: torch.Tensor | None
     meta: SceneMeta = field(default_factory=SceneMeta)
+    anchor: torch.Tensor | None = None
 
     @property
     def bands(self) -> int:

@@ -127,6 +127,26 @@ def test_layout_without_degradation_json_leaves_srf_and_psf_unknown(tmp_path):
     assert scene.gt.min() == 0 and scene.gt.max() == 1
 
 
+def test_co_cnmf_cube_becomes_the_scene_anchor_matching_misalignment(tmp_path):
+    entry = small_entry(tmp_path)
+    co = np.random.default_rng(2).random((16, 16, 5), dtype=np.float32)
+    np.save(f"{entry}/co42.npz.npy", co)  # 4 MSI bands, k = misalignment + 1 = 2
+    (tmp_path / "l.txt").write_text("e1\n")
+    assert PaperLayout(str(tmp_path), str(tmp_path / "l.txt"))[0].anchor is None
+    scene = PaperLayout(str(tmp_path), str(tmp_path / "l.txt"), misalignment=1)[0]
+    assert torch.equal(scene.anchor, torch.from_numpy(co).permute(2, 0, 1))
+    tile = PaperLayout(str(tmp_path), str(tmp_path / "l.txt"), misalignment=1, tile=8)[3]
+    assert torch.equal(tile.anchor, scene.anchor[:, 8:16, 8:16])
+
+
+def test_co_cube_with_wrong_shape_is_named(tmp_path):
+    entry = small_entry(tmp_path)
+    np.save(f"{entry}/co41.npz.npy", np.zeros((8, 8, 5), np.float32))
+    (tmp_path / "l.txt").write_text("e1\n")
+    with pytest.raises(DataError, match="co41.npz.npy"):
+        PaperLayout(str(tmp_path), str(tmp_path / "l.txt"))[0]
+
+
 # --- bad input: each error names the file (and key) and what was expected -----------------------
 
 
