@@ -7,8 +7,9 @@ STAMP   := $(VENV)/.installed
 WHEELS  := $(wildcard /opt/wheels)
 PIPOPTS := $(if $(WHEELS),--find-links $(WHEELS),)
 RUN_ID  ?= $(shell date -u +%Y%m%d-%H%M%S)
-PERF_GUARDS := benchmarks/perf/test_perf_methods.py benchmarks/perf/test_perf_metrics.py
-BASELINE := benchmarks/perf/baseline
+PERF_GUARDS := benchmarks/perf/test_perf_reference.py benchmarks/perf/test_perf_methods.py \
+               benchmarks/perf/test_perf_metrics.py
+BASELINE := benchmarks/perf/baseline.json
 
 .PHONY: install test test-slow bench bench-check bench-baseline perf lint paper-table figures clean
 
@@ -30,16 +31,18 @@ test-slow: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m benchmarks.run --profile smoke --out results/$(RUN_ID)
 
-# Speed-regression guard: small fixed-size forwards of every method and the metric set, compared
-# with the committed baseline; fails on a median regression above 25 %.
+# Speed-regression guard: small fixed-size forwards of every method and the metric set, each
+# relative to a reference conv timed in the same job, compared with the committed baseline;
+# fails on a median regression above 25 %.
 bench-check: $(STAMP)
-	$(PY) -m pytest -q $(PERF_GUARDS) --benchmark-only --benchmark-storage=file://$(BASELINE) \
-		--benchmark-compare=0001 --benchmark-compare-fail=median:25% --benchmark-min-rounds=5
+	$(PY) -m pytest -q $(PERF_GUARDS) --benchmark-only --benchmark-min-rounds=5 \
+		--benchmark-json=.benchmarks/current.json
+	$(PY) -m benchmarks.perf.check .benchmarks/current.json --baseline $(BASELINE)
 
 bench-baseline: $(STAMP)
-	rm -rf $(BASELINE)
-	$(PY) -m pytest -q $(PERF_GUARDS) --benchmark-only --benchmark-storage=file://$(BASELINE) \
-		--benchmark-save=baseline --benchmark-min-rounds=5
+	$(PY) -m pytest -q $(PERF_GUARDS) --benchmark-only --benchmark-min-rounds=5 \
+		--benchmark-json=.benchmarks/current.json
+	$(PY) -m benchmarks.perf.check .benchmarks/current.json --baseline $(BASELINE) --write-baseline
 
 # Full-size measurements (HSSDCT speed ratio, FusionMamba vs HSSDCT, classical at 256x256, ...).
 perf: $(STAMP)
