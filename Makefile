@@ -35,11 +35,13 @@ bench: $(STAMP)
 # relative to a reference conv timed in the same job, compared with the committed baseline;
 # fails on a median regression above 25 %.
 bench-check: $(STAMP)
+	mkdir -p .benchmarks
 	$(PY) -m pytest -q $(PERF_GUARDS) --benchmark-only --benchmark-min-rounds=5 \
 		--benchmark-json=.benchmarks/current.json
 	$(PY) -m benchmarks.perf.check .benchmarks/current.json --baseline $(BASELINE)
 
 bench-baseline: $(STAMP)
+	mkdir -p .benchmarks
 	$(PY) -m pytest -q $(PERF_GUARDS) --benchmark-only --benchmark-min-rounds=5 \
 		--benchmark-json=.benchmarks/current.json
 	$(PY) -m benchmarks.perf.check .benchmarks/current.json --baseline $(BASELINE) --write-baseline

@@ -80,6 +80,19 @@ def test_compute_all_standard(benchmark, pair):
     assert rows[0]["convention"] == "standard"
 
 
+def test_compute_all_standard_one_thread(benchmark, pair):
+    """The same on one intra-op thread: steadier on a shared machine, where a second thread that
+    gets descheduled stalls every parallel op at its barrier."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        _describe(benchmark, "metrics: full set")
+        rows = benchmark(metrics.compute_all, *pair, convention="standard")
+    finally:
+        torch.set_num_threads(threads)
+    assert rows[0]["convention"] == "standard"
+
+
 @pytest.mark.parametrize("name", list(OURS))
 def test_ours(benchmark, pair, name):
     _describe(benchmark, f"metrics: {name}")

@@ -91,11 +91,3 @@ def mean_over_ranks(env: DistEnv, value: float, device: torch.device) -> float:
     dist.all_reduce(t, op=dist.ReduceOp.SUM)
     return float(t.item()) / env.world_size
 
-
-def broadcast_float(env: DistEnv, value: float, device: torch.device) -> float:
-    """Rank 0's ``value`` on every rank."""
-    if not env.enabled:
-        return value
-    t = torch.tensor([value], dtype=torch.float32, device=device)
-    dist.broadcast(t, src=0)
-    return float(t.item())
