@@ -97,7 +97,7 @@ def count_in_child(name: str, cfg: dict[str, Any], shape: InputShape, counter: s
 
 
 def speed_in_child(name: str, cfg: dict[str, Any], shape: InputShape, device: str,
-                   budget_s: float, dtype: str = "float32") -> dict:
+                   budget_s: float, min_iters: int | None = None, dtype: str = "float32") -> dict:
     """Child entry point: latency and peak memory of one forward at ``shape``."""
     dev = torch.device(device)
     torch.manual_seed(0)
@@ -115,7 +115,7 @@ def speed_in_child(name: str, cfg: dict[str, Any], shape: InputShape, device: st
         with torch.inference_mode(), autocast:
             method(*inputs, **side)
 
-    stats = time_callable(forward, dev, budget_s=budget_s)
+    stats = time_callable(forward, dev, budget_s=budget_s, min_iters=min_iters)
     if dev.type == "cuda":
         peak, kind = torch.cuda.max_memory_allocated(dev) / 1024**3, "cuda_peak_allocated"
     else:

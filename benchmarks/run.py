@@ -44,19 +44,19 @@ class Profile:
     cost_small_lrs: tuple[int, int]
     latency_lr: int           # LR side of the latency input (HR = ratio x)
     latency_budget_s: float
+    latency_min_iters: int    # timed calls at least (after one warm-up)
     train_steps: int          # deep methods without a checkpoint (smoke only)
     train_batch: int
     train_crop: int
-    max_scenes: int | None
 
 
 PROFILES = {
     "smoke": Profile("smoke", cost_try_full=False, cost_small_lrs=(16, 32), latency_lr=16,
-                     latency_budget_s=5.0, train_steps=40, train_batch=2, train_crop=64,
-                     max_scenes=None),
+                     latency_budget_s=3.0, latency_min_iters=3, train_steps=12, train_batch=1,
+                     train_crop=48),
     "paper": Profile("paper", cost_try_full=True, cost_small_lrs=(16, 32), latency_lr=64,
-                     latency_budget_s=60.0, train_steps=0, train_batch=0, train_crop=0,
-                     max_scenes=None),
+                     latency_budget_s=60.0, latency_min_iters=5, train_steps=0, train_batch=0,
+                     train_crop=0),
 }
 
 
@@ -211,7 +211,8 @@ def measure_speed(run: Run, name: str, gflops: float | None) -> dict[str, Any]:
     try:
         res = run_isolated(speed_in_child, {"name": name, "cfg": {}, "shape": shape,
                                             "device": str(run.device),
-                                            "budget_s": run.profile.latency_budget_s},
+                                            "budget_s": run.profile.latency_budget_s,
+                                            "min_iters": run.profile.latency_min_iters},
                            timeout_s=run.args.counter_timeout_s, max_rss_gb=run.args.max_rss_gb)
     except ChildError as exc:
         speed["speed_error"] = f"latency: {exc}"[:500]
