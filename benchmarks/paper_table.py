@@ -26,7 +26,7 @@ PAPER_METHODS = "fusionmamba,qrcode,hssdct"
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m benchmarks.paper_table", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--out", type=Path, default=Path("results/reference/paper-table"),
+    p.add_argument("--out", type=Path, default=Path("results/paper-table"),
                    help="run directory (resumed if it exists; default: %(default)s)")
     p.add_argument("--methods", default=PAPER_METHODS, help="default: %(default)s")
     p.add_argument("--root", help="the paper's dataset root (AVIRIS tiles); default: shipped data")
