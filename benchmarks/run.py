@@ -176,8 +176,8 @@ def measure_cost(run: Run, name: str) -> dict[str, Any]:
     cost: dict[str, Any] = {"cost_lr_shape": shape.lr_text(), "cost_hr_shape": shape.hr_text()}
     total, trainable = params_of(name, {}, shape)
     cost.update(params_total=total, params_trainable=trainable)
-    if not is_module(name, shape):
-        cost["cost_error"] = "not counted: runs outside torch modules (no FLOP counter applies)"
+    if methods.get(name).family == "classical" or not is_module(name, shape):
+        cost["cost_error"] = "not counted: numpy/scipy work outside torch, which no FLOP counter sees"
         return cost
     errors, extrapolated = [], []
     columns = {"fvcore": ("gmacs_fvcore", "macs"), "flop_counter": ("gflops_counter", "reported"),
