@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -12,10 +13,13 @@ import numpy as np
 import pandas as pd
 
 
-def _atomic(path: Path, write: Any, suffix: str) -> None:
+def write_atomic(path: Path, write: Callable[[Path], None]) -> Path:
+    """Call ``write(tmp)`` on a temporary sibling of ``path`` (same suffix), then rename it."""
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix)
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
     os.close(fd)
+    tmp = Path(name)
     try:
         write(tmp)
         umask = os.umask(0)
@@ -23,24 +27,24 @@ def _atomic(path: Path, write: Any, suffix: str) -> None:
         os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; results are meant to be shared
         os.replace(tmp, path)
     finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        tmp.unlink(missing_ok=True)
+    return path
 
 
-def write_json(path: Path, data: Any) -> None:
-    def write(tmp: str) -> None:
+def write_json(path: Path, data: Any) -> Path:
+    def write(tmp: Path) -> None:
         with open(tmp, "w") as f:
             json.dump(data, f, indent=1, default=str)
-    _atomic(Path(path), write, ".json")
+    return write_atomic(path, write)
 
 
-def write_csv(path: Path, frame: pd.DataFrame) -> None:
-    _atomic(Path(path), lambda tmp: frame.to_csv(tmp, index=False), ".csv")
+def write_csv(path: Path, frame: pd.DataFrame) -> Path:
+    return write_atomic(path, lambda tmp: frame.to_csv(tmp, index=False))
 
 
-def write_npz(path: Path, **arrays: np.ndarray) -> None:
-    _atomic(Path(path), lambda tmp: np.savez_compressed(tmp, **arrays), ".npz")
+def write_npz(path: Path, **arrays: np.ndarray) -> Path:
+    return write_atomic(path, lambda tmp: np.savez_compressed(tmp, **arrays))
 
 
-def write_text(path: Path, text: str) -> None:
-    _atomic(Path(path), lambda tmp: Path(tmp).write_text(text), ".txt")
+def write_text(path: Path, text: str) -> Path:
+    return write_atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))

@@ -18,7 +18,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from benchmarks.report.atomic import write_atomic
+from benchmarks.io import write_atomic
 from benchmarks.report.images import (
     band_stats,
     break_gaps,

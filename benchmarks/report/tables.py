@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from benchmarks.report.atomic import write_text_atomic
+from benchmarks.io import write_text as write_text_atomic
 from benchmarks.report.render import Table, to_latex, to_markdown
 from benchmarks.report.rundir import Run
 from benchmarks.report.summary import (
