@@ -159,8 +159,11 @@ class DirectionalMamba(nn.Module):
         G, E, N = self.conv_weight.shape[0], self.d_inner, self.d_state
         gather, ungather = scan_orders(grid[0], grid[1], self.two_d, x.device)
         order = gather.view(G, L)
-        xz = self.in_proj(x)
-        ex = self.cond_proj(cond) if self.cross else None
+        # The official Mamba applies in_proj/in_proj_b/out_proj through their weights (`@`,
+        # F.linear), not as module calls; we do the same so that module-hook (ptflops-style)
+        # counts see what they saw in the authors' code. The arithmetic is identical.
+        xz = F.linear(x, self.in_proj.weight)
+        ex = F.linear(cond, self.cond_proj.weight) if self.cross else None
         A = -torch.exp(self.A_log)
         if resolve_backend(self.scan_backend, x.device) == "mamba_ssm":
             y = self._scan_span(xz, ex, order, 0, L, A, None, "mamba_ssm")
@@ -182,7 +185,7 @@ class DirectionalMamba(nn.Module):
                 rows = (batch_offset + order[:, t0:t1].reshape(1, -1)).view(-1)
                 merged.index_add_(0, rows, y.reshape(-1, E))
             merged = merged.view(b, L, E)
-        return self.out_proj(self.norm(merged.div_(G)))
+        return F.linear(self.norm(merged.div_(G)), self.out_proj.weight)
 
     def analytic_macs(self, inputs: tuple, output: torch.Tensor) -> int:
         """Multiply-adds of the scan recurrence, which no counter sees: 4 per state value and step
