@@ -16,6 +16,7 @@ from typing import Any
 import torch
 
 from benchmarks.training.checkpoint import FORMAT as TRAINING_FORMAT
+from hssdct.official import unwrap_checkpoint
 from methods import MethodSpec
 
 
@@ -34,16 +35,9 @@ def read_file(path: str | Path) -> Any:
 
 def state_dict_of(obj: Any, source: str) -> dict[str, torch.Tensor]:
     """``{'model': sd}`` or a bare ``sd`` -> the state_dict, ``module.`` prefixes stripped."""
-    if isinstance(obj, Mapping) and isinstance(obj.get("model"), Mapping):
-        obj = obj["model"]
-    if not isinstance(obj, Mapping) or not obj:
+    state = unwrap_checkpoint(obj, f"checkpoint {source}")
+    if not state:
         raise ValueError(f"checkpoint {source}: expected a state_dict or {{'model': state_dict}}")
-    state = {}
-    for key, value in obj.items():
-        if not isinstance(value, torch.Tensor):
-            raise ValueError(f"checkpoint {source}: entry {key!r} is {type(value).__name__}, "
-                             "not a tensor")
-        state[str(key).removeprefix("module.")] = value
     return state
 
 
