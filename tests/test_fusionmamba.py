@@ -184,6 +184,24 @@ def test_scan_macs_declared_by_modules_sum_to_the_closed_form(model, oracle):
     assert scan_recurrence_macs(FusionMambaConfig(), 256, 256) == 18_758_820_864  # spec section 11
 
 
+def test_module_calls_follow_the_official_code_for_hook_counts(model, oracle):
+    """Cross Mambas call conv, SiLU and x_proj as modules (official v7 CPU path), the others
+    apply the same weights functionally (official fused path); x_proj sees every token once."""
+    calls = []
+    hooks = [m.register_forward_hook(lambda m, i, o, name=name: calls.append((name, i[0].numel())))
+             for name, m in model.named_modules() if name.endswith(("mamba.conv", "mamba.act", "x_proj"))]
+    try:
+        run(model, oracle, "")
+    finally:
+        for h in hooks:
+            h.remove()
+    called = {name for name, _ in calls}
+    assert called and all("_cross." in name for name in called)
+    assert len(called) == 3 * 2 * 5  # conv, act, x_proj of both cross Mambas in five blocks
+    x_proj_inputs = {name: n for name, n in calls if name.endswith("x_proj")}
+    assert x_proj_inputs["enc0.fusion.msi_cross.mamba.x_proj"] == 32 * 32 * 16  # b L E, once
+
+
 def test_registry_entry_builds_with_dim_equal_to_bands_in_pm1_domain():
     spec = methods.get("fusionmamba")
     assert (spec.family, spec.domain, spec.label) == ("deep", "pm1", "FusionMamba")

@@ -44,9 +44,10 @@ def test_direction_tensors_land_in_the_stacked_parameters(official_state):
     model = from_official(official_state)
     mamba = model.enc1.fusion.hsi_cross.mamba
     prefix = "stage1.fm.spe_cross_mamba.block."
-    assert torch.equal(mamba.x_proj_weight[2], official_state[prefix + "x_proj_c.weight"])
+    x_proj = mamba.x_proj.weight.view(4, -1, mamba.d_inner)
+    assert torch.equal(x_proj[2], official_state[prefix + "x_proj_c.weight"])
     assert torch.equal(mamba.A_log[3], official_state[prefix + "A_d_log"])
-    assert torch.equal(mamba.conv_weight[1], official_state[prefix + "conv1d_b.weight"][:, 0])
+    assert torch.equal(mamba.conv.stacked()[0][1], official_state[prefix + "conv1d_b.weight"][:, 0])
     assert torch.equal(mamba.cond_proj.weight, official_state[prefix + "in_proj_b.weight"])
 
 

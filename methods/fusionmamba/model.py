@@ -89,6 +89,30 @@ def scan_orders(h: int, w: int, two_d: bool, device: torch.device) -> tuple[torc
 # ---------------------------------------------------------------------------------------------
 
 
+class StackedCausalConv(nn.Conv1d):
+    """Depthwise causal Conv1d of G directions x E channels, applied to channels-last tokens.
+
+    The parameters are a Conv1d(G*E, G*E, K, groups=G*E), direction-major (direction k owns
+    channels [k*E, (k+1)*E), as the official per-direction ``conv1d{s}`` stacked); ``forward``
+    maps x (b, G, n, E) to the causal conv (b, G, n, E), zero before the first step.
+    """
+
+    def __init__(self, directions: int, channels: int, kernel_size: int) -> None:
+        total = directions * channels
+        super().__init__(total, total, kernel_size, groups=total, device="meta")
+        # no init (and no random draws) here: DirectionalMamba.reset_parameters fills it
+        self.to_empty(device=torch.get_default_device())
+        self.directions, self.channels = directions, channels
+
+    def stacked(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """weight (G, E, K) and bias (G, E), views of the parameters."""
+        G, E = self.directions, self.channels
+        return self.weight.view(G, E, -1), self.bias.view(G, E)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return _causal_conv(x, *self.stacked())
+
+
 def _causal_conv(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
     """Depthwise causal conv along L: x (b, G, L, E), weight (G, E, K), bias (G, E) -> (b, G, L, E).
 
@@ -110,6 +134,11 @@ class DirectionalMamba(nn.Module):
     over a 1-D sequence (v2). cross: delta, B and C come from ``cond`` (the other stream) through
     ``cond_proj``, unconvolved (v7); x and the gate z always come from the input.
     In/out: tokens (b, L, d_model).
+
+    Which products are module calls follows the official code, so that module-hook (ptflops-style)
+    counts see what they saw there: the cross Mamba calls its causal conv, SiLU and x_proj as
+    modules (the official v7 CPU path); the others apply the same weights functionally (the
+    official fused path). in_proj, cond_proj and out_proj are always applied through their weights.
     """
 
     def __init__(self, d_model: int, d_state: int = 8, d_conv: int = 4, two_d: bool = True,
@@ -121,9 +150,11 @@ class DirectionalMamba(nn.Module):
         self.d_inner, self.d_state, self.dt_rank = E, d_state, math.ceil(d_model / 16)
         self.in_proj = nn.Linear(d_model, 2 * E, bias=False)  # rows [0, E): x, [E, 2E): gate z
         self.cond_proj = nn.Linear(d_model, E, bias=False) if cross else None
-        self.conv_weight = nn.Parameter(torch.empty(G, E, d_conv))
-        self.conv_bias = nn.Parameter(torch.empty(G, E))
-        self.x_proj_weight = nn.Parameter(torch.empty(G, self.dt_rank + 2 * d_state, E))
+        self.conv = StackedCausalConv(G, E, d_conv)  # official conv1d{s}, stacked
+        self.act = nn.SiLU()
+        # official x_proj{s}, stacked by rows: (G * (dt_rank + 2 N), E); no init (reset below)
+        self.x_proj = nn.utils.skip_init(nn.Linear, E, G * (self.dt_rank + 2 * d_state), bias=False,
+                                         device=torch.get_default_device())
         self.dt_proj_weight = nn.Parameter(torch.empty(G, E, self.dt_rank))
         self.dt_bias = nn.Parameter(torch.empty(G, E))
         self.A_log = nn.Parameter(torch.empty(G, E, d_state))
@@ -135,10 +166,10 @@ class DirectionalMamba(nn.Module):
     @torch.no_grad()
     def reset_parameters(self, dt_min: float = 1e-3, dt_max: float = 0.1, dt_floor: float = 1e-4) -> None:
         """The official per-direction init: nn defaults for conv/x_proj, Mamba's for dt, A, D."""
-        conv_bound = self.conv_weight.shape[-1] ** -0.5  # Conv1d default, fan_in = kernel size
-        nn.init.uniform_(self.conv_weight, -conv_bound, conv_bound)
-        nn.init.uniform_(self.conv_bias, -conv_bound, conv_bound)
-        nn.init.uniform_(self.x_proj_weight, -self.d_inner ** -0.5, self.d_inner ** -0.5)
+        conv_bound = self.conv.kernel_size[0] ** -0.5  # Conv1d default, fan_in = kernel size
+        nn.init.uniform_(self.conv.weight, -conv_bound, conv_bound)
+        nn.init.uniform_(self.conv.bias, -conv_bound, conv_bound)
+        nn.init.uniform_(self.x_proj.weight, -self.d_inner ** -0.5, self.d_inner ** -0.5)
         nn.init.uniform_(self.dt_proj_weight, -self.dt_rank ** -0.5, self.dt_rank ** -0.5)
         log_dt = torch.rand_like(self.dt_bias) * math.log(dt_max / dt_min) + math.log(dt_min)
         dt = torch.exp(log_dt).clamp(min=dt_floor)
@@ -156,17 +187,17 @@ class DirectionalMamba(nn.Module):
         checkpoint). The mamba_ssm backend runs each stage over the whole sequence instead.
         """
         b, L, _ = x.shape
-        G, E, N = self.conv_weight.shape[0], self.d_inner, self.d_state
+        G, E, N = self.conv.directions, self.d_inner, self.d_state
         gather, ungather = scan_orders(grid[0], grid[1], self.two_d, x.device)
         order = gather.view(G, L)
-        # The official Mamba applies in_proj/in_proj_b/out_proj through their weights (`@`,
-        # F.linear), not as module calls; we do the same so that module-hook (ptflops-style)
-        # counts see what they saw in the authors' code. The arithmetic is identical.
         xz = F.linear(x, self.in_proj.weight)
-        ex = F.linear(cond, self.cond_proj.weight) if self.cross else None
+        cond_dbc = None
+        if self.cross:  # x_proj of the unconvolved secondary projection, every direction at once
+            cond_dbc = self.x_proj(F.linear(cond, self.cond_proj.weight))  # (b, L, G * (R + 2N))
+            cond_dbc = cond_dbc.view(b, L, G, -1).transpose(1, 2).reshape(b, G * L, -1)
         A = -torch.exp(self.A_log)
         if resolve_backend(self.scan_backend, x.device) == "mamba_ssm":
-            y = self._scan_span(xz, ex, order, 0, L, A, None, "mamba_ssm")
+            y = self._scan_span(xz, cond_dbc, order, 0, L, A, None, "mamba_ssm")
             merged = y.reshape(b, G * L, E).index_select(1, ungather).view(b, G, L, E).sum(1)
         else:
             merged = xz.new_zeros(b * L, E, dtype=torch.promote_types(xz.dtype, torch.float32))
@@ -174,10 +205,10 @@ class DirectionalMamba(nn.Module):
             state = xz.new_zeros(b, G, N, E)
             step = _stream_tokens(b * G * E, block_tokens(b * G * N * E, x.device), x.device)
             grad = torch.is_grad_enabled() and any(
-                t is not None and t.requires_grad for t in (xz, ex, A))
+                t is not None and t.requires_grad for t in (xz, cond_dbc, A))
             for t0 in range(0, L, step):
                 t1 = min(L, t0 + step)
-                args = (xz, ex, order, t0, t1, A, state, "torch")
+                args = (xz, cond_dbc, order, t0, t1, A, state, "torch")
                 if grad:
                     y, state = checkpoint(self._scan_span, *args, use_reentrant=False)
                 else:
@@ -191,22 +222,26 @@ class DirectionalMamba(nn.Module):
         """Multiply-adds of the scan recurrence, which no counter sees: 4 per state value and step
         (decay, input, update, read-out) in each direction."""
         b, L, _ = inputs[0].shape
-        return 4 * self.d_state * self.d_inner * self.conv_weight.shape[0] * L * b
+        return 4 * self.d_state * self.d_inner * self.conv.directions * L * b
 
-    def _scan_span(self, xz, ex, order, t0, t1, A, state, backend):
+    def _scan_span(self, xz, cond_dbc, order, t0, t1, A, state, backend):
         """Scan positions [t0, t1) of every direction: y (b, G, t1 - t0, E) and the next state.
 
-        xz: in_proj output (b, L, 2E); ex: cond_proj output (b, L, E) or None; order (G, L).
+        xz: in_proj output (b, L, 2E); cond_dbc: the cross Mamba's x_proj output, direction-major
+        (b, G*L, R + 2N), or None; order (G, L).
         """
         b, E, N, R = xz.shape[0], self.d_inner, self.d_state, self.dt_rank
-        G = order.shape[0]
-        lo = max(0, t0 - self.conv_weight.shape[-1] + 1)  # conv history before t0
+        G, L = order.shape
+        lo = max(0, t0 - self.conv.kernel_size[0] + 1)  # conv history before t0
         xzg = xz.index_select(1, order[:, lo:t1].reshape(-1)).view(b, G, t1 - lo, 2 * E)
-        u = F.silu(_causal_conv(xzg[..., :E], self.conv_weight, self.conv_bias)[:, :, t0 - lo:])
-        source = u
-        if self.cross:
-            source = ex.index_select(1, order[:, t0:t1].reshape(-1)).view(b, G, t1 - t0, E)
-        dbc = torch.matmul(source, self.x_proj_weight.transpose(1, 2))  # (b, G, n, R + 2N)
+        if self.cross:  # module calls, as the official v7
+            u = self.act(self.conv(xzg[..., :E]))[:, :, t0 - lo:]
+            rows = (order[:, t0:t1] + torch.arange(0, G * L, L, device=order.device).unsqueeze(1))
+            dbc = cond_dbc.index_select(1, rows.reshape(-1)).view(b, G, t1 - t0, R + 2 * N)
+        else:
+            u = F.silu(_causal_conv(xzg[..., :E], *self.conv.stacked())[:, :, t0 - lo:])
+            x_proj = self.x_proj.weight.view(G, R + 2 * N, E)
+            dbc = torch.matmul(u, x_proj.transpose(1, 2))  # (b, G, n, R + 2N)
         delta_raw = torch.matmul(dbc[..., :R], self.dt_proj_weight.transpose(1, 2))
         return selective_scan(
             u, delta_raw, A, dbc[..., R:R + N], dbc[..., R + N:], self.D, xzg[:, :, t0 - lo:, E:],
@@ -286,9 +321,10 @@ class Downsample(nn.Module):
     def __init__(self, cin: int, cout: int) -> None:
         super().__init__()
         self.down = nn.Conv2d(cin, cout, 2, stride=2)
+        self.act = nn.LeakyReLU()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return F.leaky_relu(self.down(x))
+        return self.act(self.down(x))
 
 
 class Upsample(nn.Module):
@@ -299,10 +335,11 @@ class Upsample(nn.Module):
         self.up = nn.ConvTranspose2d(cin, cout, 2, stride=2)
         self.depthwise = nn.Conv2d(cout, cout, 3, padding=1, groups=cout)
         self.pointwise = nn.Conv2d(cout, cout, 1)
+        self.act = nn.LeakyReLU()
 
     def forward(self, x: torch.Tensor, skip: torch.Tensor) -> torch.Tensor:
-        x = F.leaky_relu(self.up(x)) + skip
-        return F.leaky_relu(self.pointwise(self.depthwise(x)))
+        x = self.act(self.up(x)) + skip
+        return self.act(self.pointwise(self.depthwise(x)))
 
 
 class DownStage(nn.Module):
@@ -384,20 +421,21 @@ class FusionMamba(nn.Module):
         self.band_attention = SpectralAttention(D, **mamba)
         self.out_conv1 = nn.Conv2d(D, D, 3, padding=1)
         self.out_conv2 = nn.Conv2d(D, C, 3, padding=1)
+        self.act = nn.LeakyReLU()  # slope 0.01; a module, as in the official code
 
     def forward(self, lrhsi: torch.Tensor, hrmsi: torch.Tensor) -> torch.Tensor:
         self._check_inputs(lrhsi, hrmsi)
         # Channels-last throughout: image <-> token views cost nothing and convs run faster.
         lrhsi, hrmsi = (x.contiguous(memory_format=torch.channels_last) for x in (lrhsi, hrmsi))
         skip = F.pixel_shuffle(self.lr_upsample(lrhsi), self.config.ratio)
-        msi = F.leaky_relu(self.msi_embed(hrmsi))
-        hsi = F.leaky_relu(self.hsi_embed(skip))
+        msi = self.act(self.msi_embed(hrmsi))
+        hsi = self.act(self.hsi_embed(skip))
         msi, hsi, msi0, hsi0 = self.enc0(msi, hsi)
         msi, hsi, msi1, hsi1 = self.enc1(msi, hsi)
         msi, hsi = self.dec0(msi, hsi, msi1, hsi1)
         msi, hsi = self.dec1(msi, hsi, msi0, hsi0)
         fused = self.out_fusion(msi, hsi)
-        out = self.out_conv2(F.leaky_relu(self.out_conv1(fused)))
+        out = self.out_conv2(self.act(self.out_conv1(fused)))
         return (out * self.band_attention(lrhsi) + skip).contiguous()
 
     def _check_inputs(self, lrhsi: torch.Tensor, hrmsi: torch.Tensor) -> None:

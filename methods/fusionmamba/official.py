@@ -51,27 +51,41 @@ _CHILDREN: dict[type, dict[str, str]] = {
     DirectionalMamba: {"cond_proj": "in_proj_b"},
 }
 _SUFFIXES = ("", "_b", "_c", "_d")
-# stacked Mamba parameter -> official name of direction k's slice, given its suffix
+# stacked Mamba parameter -> official name of direction k's part, given its suffix
 _STACKED = {
-    "conv_weight": "conv1d{}.weight", "conv_bias": "conv1d{}.bias", "x_proj_weight": "x_proj{}.weight",
+    "conv.weight": "conv1d{}.weight", "conv.bias": "conv1d{}.bias", "x_proj.weight": "x_proj{}.weight",
     "dt_proj_weight": "dt_proj{}.weight", "dt_bias": "dt_proj{}.bias", "A_log": "A{}_log", "D": "D{}",
 }
+_STACKED_CHILDREN = {name.split(".")[0] for name in _STACKED if "." in name}
+Direction = tuple[int, int]  # (k, G): direction k of G stacked on a parameter's first axis
 
 
-def official_key_table(model: FusionMamba) -> list[tuple[str, int | None, str]]:
-    """(our key, direction index or None, official key) for every tensor of the model."""
-    table: list[tuple[str, int | None, str]] = []
+def direction_part(tensor: torch.Tensor, direction: Direction) -> torch.Tensor:
+    """Direction k's part (a view) of a parameter stacked along its first axis over G
+    directions: (G, ...) -> (...), or (G*n, ...) -> (n, ...)."""
+    k, G = direction
+    return tensor[k] if tensor.shape[0] == G else tensor.unflatten(0, (G, -1))[k]
+
+
+def official_key_table(model: FusionMamba) -> list[tuple[str, Direction | None, str]]:
+    """(our key, direction or None, official key) for every tensor of the model."""
+    table: list[tuple[str, Direction | None, str]] = []
 
     def walk(module: nn.Module, ours: str, theirs: str) -> None:
-        for name, param in module.named_parameters(recurse=False):
-            if isinstance(module, DirectionalMamba) and name in _STACKED:
-                for k in range(param.shape[0]):
-                    table.append((ours + name, k, theirs + _STACKED[name].format(_SUFFIXES[k])))
-            else:
+        mamba = isinstance(module, DirectionalMamba)
+        for name, _ in module.named_parameters(recurse=False):
+            if not (mamba and name in _STACKED):
                 table.append((ours + name, None, theirs + name))
+        if mamba:
+            G = module.conv.directions
+            for name, _ in module.named_parameters():
+                if name in _STACKED:
+                    table.extend((ours + name, (k, G), theirs + _STACKED[name].format(_SUFFIXES[k]))
+                                 for k in range(G))
         rename = _CHILDREN.get(type(module), {})
         for name, child in module.named_children():
-            walk(child, f"{ours}{name}.", f"{theirs}{rename.get(name, name)}.")
+            if not (mamba and name in _STACKED_CHILDREN):
+                walk(child, f"{ours}{name}.", f"{theirs}{rename.get(name, name)}.")
 
     walk(model, "", "")
     return table
@@ -81,10 +95,8 @@ def to_official(model: FusionMamba) -> dict[str, torch.Tensor]:
     """The model's weights under the official U2Net key names and shapes (detached copies)."""
     ours = model.state_dict()
     out = {}
-    for key, k, official in official_key_table(model):
-        tensor = ours[key] if k is None else ours[key][k]
-        if key.endswith("conv_weight"):
-            tensor = tensor.unsqueeze(1)  # (E, K) -> Conv1d's (E, 1, K)
+    for key, direction, official in official_key_table(model):
+        tensor = ours[key] if direction is None else direction_part(ours[key], direction)
         out[official] = tensor.detach().clone()
     return out
 
@@ -141,11 +153,10 @@ def from_official(source: str | os.PathLike | Mapping[str, Any], **config: Any) 
         raise ValueError(f"official FusionMamba state_dict does not fit the model: "
                          f"missing {missing}; unexpected {unexpected}; wrong shape {misshaped}")
     ours = {key: tensor.clone() for key, tensor in model.state_dict().items()}
-    for key, k, official in official_key_table(model):
-        tensor = state[official]
-        if k is None:
-            ours[key] = tensor
+    for key, direction, official in official_key_table(model):
+        if direction is None:
+            ours[key] = state[official]
         else:
-            ours[key][k] = tensor.reshape(ours[key][k].shape)
+            direction_part(ours[key], direction).copy_(state[official])
     model.load_state_dict(ours, strict=True)
     return model
