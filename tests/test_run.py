@@ -1,11 +1,15 @@
 """The runner: error isolation, resume, determinism and atomic long-format rows."""
 
+from dataclasses import replace
+from types import SimpleNamespace
+
 import numpy as np
 import pandas as pd
 import pytest
 import torch
 
 import benchmarks.run as runner
+import methods
 from benchmarks.schema import COLUMNS
 from datasets.registry import _REGISTRY as DATASETS
 from datasets.registry import register_dataset
@@ -97,3 +101,23 @@ def test_outputs_are_written_without_temp_leftovers(tmp_path):
     names = sorted(p.name for p in (tmp_path / "run").iterdir())
     assert not [n for n in names if n.startswith(".")]
     assert {"rows.csv", "run.json", "published.json", "table1.md"} <= set(names)
+
+
+def test_anchor_is_the_scenes_own_else_our_cnmf_cached_per_scene(tmp_path, monkeypatch):
+    spec, run_dir = methods.get("qrcode"), SimpleNamespace(out=tmp_path)
+    scene = DATASETS["zz_tiny"].factory("test")[0]
+    own = torch.rand_like(scene.gt)
+    assert runner.scene_anchor(run_dir, spec, replace(scene, anchor=own)) is own
+    assert runner.scene_anchor(run_dir, methods.get("bicubic"), scene) is None
+
+    computed = runner.scene_anchor(run_dir, spec, scene)
+    cnmf = methods.build("cnmf", scene.bands, scene.msi_bands, 4)
+    direct = runner.fuse(cnmf, methods.get("cnmf"), scene, torch.device("cpu"))
+    torch.testing.assert_close(computed, direct)
+    assert len(list((tmp_path / "anchors").glob("*.npz"))) == 1
+
+    def no_second_cnmf(*args, **kwargs):
+        raise AssertionError("the cached anchor should have been used")
+
+    monkeypatch.setattr(runner, "fuse", no_second_cnmf)
+    assert torch.equal(runner.scene_anchor(run_dir, spec, scene), computed)

@@ -8,6 +8,7 @@ shows up in ``methods.list()`` elsewhere.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -324,6 +325,24 @@ def test_train_for_budget_trains_hssdct_with_its_own_recipe(one_thread):
                               crop_size=128, device="cpu", seed=0)
     assert report["steps"] == 2 and all(math.isfinite(v) for v in report["loss_history"])
     assert not torch.equal(before["out_conv.weight"], model.state_dict()["out_conv.weight"])
+
+
+@pytest.mark.parametrize("name,options", [
+    ("fusionmamba", {"dim": 8}),
+    ("qrcode", {"nf": 16, "gc": 8, "window": 8, "heads": 2}),
+])
+def test_train_for_budget_trains_the_papers_peers_with_their_recipes(name, options, one_thread):
+    spec = methods.get(name)
+    model = methods.build(name, 8, 3, **options)
+    scenes = toy_scenes(2, bands=8, size=32)
+    if "anchor" in spec.needs:  # QRCODE-style's convex anchor: any cube of the GT's shape
+        scenes = [replace(s, anchor=s.gt.flip(0)) for s in scenes]
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    report = train_for_budget(model, spec, scenes, steps=2, batch_size=1, crop_size=32,
+                              device="cpu", seed=0)
+    assert report["steps"] == 2 and all(math.isfinite(v) for v in report["loss_history"])
+    after = model.state_dict()
+    assert sum(not torch.equal(before[k], after[k]) for k in before) > len(before) // 2
 
 
 def test_train_for_budget_refuses_a_method_without_recipe():
