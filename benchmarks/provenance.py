@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import platform
 import subprocess
 import sys
@@ -60,3 +61,9 @@ def versions() -> dict[str, str]:
         except (ImportError, AttributeError):
             found[name] = "absent"
     return found
+
+
+def openmp_wait_policy() -> str:
+    """OMP_WAIT_POLICY as this process started with it (read by OpenMP at start-up), or
+    "default" (GNU OpenMP: spin a while, then sleep)."""
+    return os.environ.get("OMP_WAIT_POLICY") or "default"

@@ -157,6 +157,7 @@ class Run:
         meta = {**{k: self.common[k] for k in ("run_id", "device", "device_name", "git_sha", "seed")},
                 "profile": asdict(self.profile), "dataset": self.args.dataset,
                 "split": self.args.split, "versions": provenance.versions(),
+                "omp_wait_policy": provenance.openmp_wait_policy(),
                 "methods": self.names, "started": self.started,
                 "finished": datetime.now(UTC).isoformat() if finished else None,
                 "matmul_gflops": self.common.get("matmul_gflops"),

@@ -120,6 +120,14 @@ def test_table1_caption_names_counters_dataset_budget_shapes_and_device(run_dir:
     assert "*" not in line_of(markdown, "HSSDCT")
 
 
+def test_device_note_names_the_openmp_wait_policy_the_run_had(run_dir: Path) -> None:
+    run = load_run(run_dir)
+    assert "OMP_WAIT_POLICY" not in table1_markdown(run)  # not recorded in the fixture
+    run.info["omp_wait_policy"] = "PASSIVE"
+    assert "Fixture CPU (cpu), float32, 2 threads, torch 2.13.0, OMP_WAIT_POLICY PASSIVE" in \
+        table1_markdown(run)
+
+
 def test_metrics_table_gives_mean_and_sample_std_over_ok_scenes(run_dir: Path) -> None:
     markdown = to_markdown(metrics_table(load_run(run_dir)))
     [line] = [ln for ln in markdown.splitlines() if ln.startswith("| HSSDCT ") and "standard" in ln]

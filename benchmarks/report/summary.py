@@ -274,6 +274,8 @@ def device_text(run: Run) -> str:
     torch_version = first("torch_version", (run.info.get("versions") or {}).get("torch"))
     if torch_version:
         parts.append(f"torch {torch_version}")
+    if run.info.get("omp_wait_policy") and device != "cuda":
+        parts.append(f"OMP_WAIT_POLICY {run.info['omp_wait_policy']}")
     return ", ".join(parts)
 
 
