@@ -25,16 +25,18 @@ def _cc_moments(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     return torch.stack((sxy, sxx.clamp_min(0), syy.clamp_min(0)))
 
 
-def _cc_from_moments(moments: torch.Tensor) -> torch.Tensor:
-    """(3,B,C) centred sums -> (B,C) Pearson correlation; a constant band raises ValueError."""
+def _cc_from_moments(moments: torch.Tensor, constant_pred: str = "raise") -> torch.Tensor:
+    """(3,B,C) centred sums -> (B,C) Pearson correlation. A constant target band raises
+    ValueError; a constant pred band raises too, or gives NaN with ``constant_pred="nan"``."""
     sxy, sxx, syy = moments
-    for name, var in (("pred", sxx), ("target", syy)):
+    checked = (("pred", sxx), ("target", syy)) if constant_pred == "raise" else (("target", syy),)
+    for name, var in checked:
         if bool((var == 0).any()):
             raise ValueError(
                 f"CC undefined: {int((var == 0).sum())} band(s) of {name} in image(s) "
                 f"{images_where(var == 0)} are constant (zero variance)"
             )
-    return sxy / (sxx.sqrt() * syy.sqrt())
+    return torch.where(sxx > 0, sxy / (sxx.sqrt() * syy.sqrt()), torch.nan)
 
 
 def _cc_update(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:

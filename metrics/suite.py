@@ -51,7 +51,7 @@ def _standard(pred: torch.Tensor, target: torch.Tensor, ratio: float, data_range
         "rmse": _rmse_compute(sse, n_pixels),
         "ssim": _ssim_compute(ssim_b),
         "uiqi": _uiqi_compute(q),
-        "cc": _cc_compute(_cc_from_moments(torch.stack((cc_xy, cc_xx, cc_yy)))),
+        "cc": _cc_compute(_cc_from_moments(torch.stack((cc_xy, cc_xx, cc_yy)), constant_pred="nan")),
     }
 
 
@@ -89,8 +89,10 @@ def compute_all(
       the authors' evaluation code; data_range is not used. SSIM, Q and CC are not part of it
       (call `ssim(..., convention="paper")` etc. for them on the min-max scale).
 
-    Values are Python floats (inf for an exact PSNR). Anything undefined (a zero-mean band for
-    ERGAS, a constant band for CC, zero-norm pixels for paper SAM) raises ValueError.
+    Values are Python floats (inf for an exact PSNR). A constant band in pred makes that image's
+    CC NaN (its other metrics stand: a flat output band is the method's result, to be scored);
+    anything else undefined (a zero-mean target band for ERGAS, a constant target band for CC,
+    zero-norm pixels for paper SAM) raises ValueError.
 
     Example:
         >>> import torch

@@ -210,6 +210,18 @@ def test_cc_raises_on_a_constant_band():
         cc(pred, target)
 
 
+def test_compute_all_scores_a_constant_pred_band_with_cc_nan_and_keeps_the_rest():
+    target = _cube(2, 3, 32, 32)
+    pred = 0.9 * target + 0.05
+    pred[1, 1] = 0.3  # image 1 has a flat band; image 0 is an affine copy
+    rows = compute_all(pred, target)
+    assert rows[0]["cc"] == pytest.approx(1.0) and math.isnan(rows[1]["cc"])
+    assert math.isfinite(rows[1]["psnr"]) and math.isfinite(rows[1]["sam"])
+    target[0, 2] = 0.5  # a flat target band is a data problem: still an error
+    with pytest.raises(ValueError, match="CC undefined: 1 band.* of target"):
+        compute_all(target + 0.01, target)
+
+
 def test_ssim_drops_below_one_under_noise_and_matches_for_swapped_arguments():
     target = _cube(1, 3, 24, 24)
     pred = target + 0.2 * _cube(1, 3, 24, 24, lo=-1, hi=1, seed=5)

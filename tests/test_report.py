@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import math
 import shutil
 import statistics
 import subprocess
@@ -20,6 +21,7 @@ from benchmarks.report import (
     write_tables,
 )
 from benchmarks.report.cli import main
+from benchmarks.report.summary import Measured
 from benchmarks.report.tables import cost_table, metrics_table, uncounted_summary
 
 FIXTURE = Path(__file__).parent / "fixtures" / "report_run"
@@ -126,6 +128,13 @@ def test_device_note_names_the_openmp_wait_policy_the_run_had(run_dir: Path) -> 
     run.info["omp_wait_policy"] = "PASSIVE"
     assert "Fixture CPU (cpu), float32, 2 threads, torch 2.13.0, OMP_WAIT_POLICY PASSIVE" in \
         table1_markdown(run)
+
+
+def test_a_value_left_out_of_the_mean_is_said_in_the_cell() -> None:
+    one_nan = Measured(mean=0.61, std=math.nan, n_values=1, n_ok=2, n_error=0, n_scenes=2)
+    assert one_nan.cell(".2f", with_std=True) == "0.61 (1/2 finite)"
+    both = Measured(mean=0.61, std=0.01, n_values=2, n_ok=2, n_error=0, n_scenes=3)
+    assert both.cell(".2f", with_std=True) == "0.61 ± 0.01 (2/3 ok)"
 
 
 def test_metrics_table_gives_mean_and_sample_std_over_ok_scenes(run_dir: Path) -> None:

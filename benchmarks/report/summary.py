@@ -97,12 +97,15 @@ class Measured:
     n_scenes: int
 
     def cell(self, spec: str, with_std: bool = False, mark_partial: bool = True) -> str:
-        """``"37.212"``, ``"37.212 ± 0.104"``, ``"30.741 (2/3 ok)"``, ``"error"``, ``"skipped"``
-        or the dash."""
+        """``"37.212"``, ``"37.212 ± 0.104"``, ``"30.741 (2/3 ok)"``, ``"0.61 (1/2 finite)"``
+        (a NaN or inf value on an ok scene, left out of the mean), ``"error"``, ``"skipped"`` or
+        the dash."""
         if self.n_values > 0:
             text = format(self.mean, spec)
             if with_std and self.n_values > 1:
                 text += f" ± {format(self.std, spec)}"
+            if self.n_values < self.n_ok:
+                text += f" ({self.n_values}/{self.n_ok} finite)"
             if mark_partial and self.n_ok < self.n_scenes:
                 text += f" ({self.n_ok}/{self.n_scenes} ok)"
             return text
