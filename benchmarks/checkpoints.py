@@ -1,5 +1,6 @@
 """Weights for a built model from a file: our training checkpoints, bare state_dicts, and the
-authors' released HSSDCT checkpoints (their key names, mapped by ``hssdct.official``).
+authors' checkpoints of HSSDCT and FusionMamba (their key names, mapped by ``hssdct.official`` and
+``methods.fusionmamba.official``).
 
 Files are read with ``torch.load(weights_only=True)``: nothing but tensors and plain containers is
 ever unpickled. Accepted layouts: ``{'model': state_dict, ...}`` (ours and many others) or a bare
@@ -8,8 +9,8 @@ state_dict; a ``module.`` prefix (DataParallel / DDP) is stripped.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import asdict
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -48,28 +49,65 @@ def training_config(obj: Any) -> dict[str, Any] | None:
     return None
 
 
-def is_official_hssdct(state: Mapping[str, torch.Tensor]) -> bool:
-    """True for the released code's key names (``decoder.hsiconv1.weight`` ...)."""
-    return any(k.startswith("decoder.") for k in state)
+@dataclass(frozen=True)
+class OfficialFormat:
+    """The authors' checkpoint layout of one registry entry.
+
+    ``detect(state)``: True for their key names. ``load(state, **config)``: a model built with
+    the entry's config and their weights mapped in (keys and shapes validated). ``build_args``:
+    the builder arguments (bands, msi_bands, ratio, model options) read off the tensor shapes.
+    """
+
+    detect: Callable[[Mapping[str, torch.Tensor]], bool]
+    load: Callable[..., torch.nn.Module]
+    build_args: Callable[[Mapping[str, torch.Tensor]], dict[str, Any]]
 
 
-def _load_official_hssdct(model: torch.nn.Module, state: dict[str, torch.Tensor],
-                          source: str) -> None:
-    from hssdct.official import from_official
+def _hssdct() -> OfficialFormat:
+    from hssdct import official
 
-    config = getattr(model, "config", None)
-    if config is None:
-        raise ValueError(f"checkpoint {source} has the authors' HSSDCT keys, but the model is "
-                         f"a {type(model).__name__}")
-    official = from_official(state, **asdict(config))  # validates keys, shapes and indices
-    model.load_state_dict(official.state_dict(), strict=True)
+    return OfficialFormat(detect=lambda state: any(k.startswith("decoder.") for k in state),
+                          load=official.from_official, build_args=official.infer_config)
+
+
+def _fusionmamba() -> OfficialFormat:
+    from methods.fusionmamba import official
+
+    def build_args(state: Mapping[str, torch.Tensor]) -> dict[str, Any]:
+        config = official.config_from_official(state)
+        return {"bands": config.pop("hsi_bands"), **config}
+
+    return OfficialFormat(detect=lambda state: "upsample.upsamle.0.weight" in state,
+                          load=official.from_official, build_args=build_args)
+
+
+# registry name -> the authors' format (built on first use: imports their converters)
+OFFICIAL_FORMATS: dict[str, Callable[[], OfficialFormat]] = {
+    "hssdct": _hssdct, "fusionmamba": _fusionmamba,
+}
+
+
+def official_format(spec: MethodSpec, state: Mapping[str, torch.Tensor]) -> OfficialFormat | None:
+    """The authors' format of ``spec`` when ``state`` uses their key names, else None."""
+    make = OFFICIAL_FORMATS.get(spec.name)
+    found = make() if make else None
+    return found if found and found.detect(state) else None
 
 
 def load_state(spec: MethodSpec, model: torch.nn.Module, state: dict[str, torch.Tensor],
                source: str) -> None:
-    """Load ``state`` into ``model`` strictly (official HSSDCT keys mapped first)."""
-    if spec.name == "hssdct" and is_official_hssdct(state):
-        _load_official_hssdct(model, state, source)
+    """Load ``state`` into ``model`` strictly (the authors' key names mapped first)."""
+    official = official_format(spec, state)
+    if official is not None:
+        config = getattr(model, "config", None)
+        if config is None:
+            raise ValueError(f"checkpoint {source} has the authors' {spec.name} keys, but the "
+                             f"model is a {type(model).__name__}")
+        try:
+            mapped = official.load(state, **asdict(config))  # validates keys and shapes
+        except ValueError as err:
+            raise ValueError(f"checkpoint {source}: {err}") from err
+        model.load_state_dict(mapped.state_dict(), strict=True)
         return
     try:
         model.load_state_dict(state, strict=True)
@@ -97,8 +135,5 @@ def build_args(spec: MethodSpec, obj: Any, source: str) -> dict[str, Any]:
         return {"bands": config["bands"], "msi_bands": config["msi_bands"],
                 "ratio": config["ratio"], **config["model_cfg"]}
     state = state_dict_of(obj, source)
-    if spec.name == "hssdct" and is_official_hssdct(state):
-        from hssdct.official import infer_config
-
-        return infer_config(state)
-    return {}
+    official = official_format(spec, state)
+    return official.build_args(state) if official is not None else {}

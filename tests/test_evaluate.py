@@ -9,7 +9,7 @@ import pytest
 import torch
 
 import methods
-from benchmarks.checkpoints import load_weights
+from benchmarks.checkpoints import build_args, load_weights, read_file
 from benchmarks.evaluate import main as evaluate
 from benchmarks.train import main as train
 from methods.registry import _REGISTRY
@@ -97,3 +97,20 @@ def test_load_weights_maps_the_authors_hssdct_key_names(tmp_path):
     target = HSSDCT(cfg)
     load_weights(methods.get("hssdct"), target, tmp_path / "official.pth")
     assert all(torch.equal(v, target.state_dict()[k]) for k, v in source.state_dict().items())
+
+
+def test_authors_fusionmamba_checkpoint_loads_and_says_how_to_build_its_model(tmp_path):
+    from methods.fusionmamba import to_official
+
+    source = methods.build("fusionmamba", 8, 3, dim=16)
+    torch.save({"model": {f"module.{k}": v for k, v in to_official(source).items()}},
+               tmp_path / "u2net.pth")
+    obj = read_file(tmp_path / "u2net.pth")
+    spec = methods.get("fusionmamba")
+    args = build_args(spec, obj, "u2net.pth")
+    assert args == {"bands": 8, "msi_bands": 3, "dim": 16, "ratio": 4, "d_state": 8, "d_conv": 4}
+    target = methods.build("fusionmamba", **args)
+    load_weights(spec, target, tmp_path / "u2net.pth")
+    assert all(torch.equal(v, target.state_dict()[k]) for k, v in source.state_dict().items())
+    with pytest.raises(ValueError, match="u2net.pth.*wrong shape"):
+        load_weights(spec, methods.build("fusionmamba", 8, 3, dim=24), tmp_path / "u2net.pth")
