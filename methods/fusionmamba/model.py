@@ -191,24 +191,26 @@ class DirectionalMamba(nn.Module):
         gather, ungather = scan_orders(grid[0], grid[1], self.two_d, x.device)
         order = gather.view(G, L)
         xz = F.linear(x, self.in_proj.weight)
-        cond_dbc = None
+        secondary = None
         if self.cross:  # x_proj of the unconvolved secondary projection, every direction at once
             cond_dbc = self.x_proj(F.linear(cond, self.cond_proj.weight))  # (b, L, G * (R + 2N))
             cond_dbc = cond_dbc.view(b, L, G, -1).transpose(1, 2).reshape(b, G * L, -1)
+            cond_rows = order + torch.arange(0, G * L, L, device=x.device).unsqueeze(1)  # (G, L)
+            secondary = (cond_dbc, cond_rows)
         A = -torch.exp(self.A_log)
         if resolve_backend(self.scan_backend, x.device) == "mamba_ssm":
-            y = self._scan_span(xz, cond_dbc, order, 0, L, A, None, "mamba_ssm")
+            y = self._scan_span(xz, secondary, order, 0, L, A, None, "mamba_ssm")
             merged = y.reshape(b, G * L, E).index_select(1, ungather).view(b, G, L, E).sum(1)
         else:
             merged = xz.new_zeros(b * L, E, dtype=torch.promote_types(xz.dtype, torch.float32))
             batch_offset = torch.arange(0, b * L, L, device=x.device).unsqueeze(1)
             state = xz.new_zeros(b, G, N, E)
             step = _stream_tokens(b * G * E, block_tokens(b * G * N * E, x.device), x.device)
-            grad = torch.is_grad_enabled() and any(
-                t is not None and t.requires_grad for t in (xz, cond_dbc, A))
+            inputs = (xz, A) if secondary is None else (xz, A, secondary[0])
+            grad = torch.is_grad_enabled() and any(t.requires_grad for t in inputs)
             for t0 in range(0, L, step):
                 t1 = min(L, t0 + step)
-                args = (xz, cond_dbc, order, t0, t1, A, state, "torch")
+                args = (xz, secondary, order, t0, t1, A, state, "torch")
                 if grad:
                     y, state = checkpoint(self._scan_span, *args, use_reentrant=False)
                 else:
@@ -224,20 +226,21 @@ class DirectionalMamba(nn.Module):
         b, L, _ = inputs[0].shape
         return 4 * self.d_state * self.d_inner * self.conv.directions * L * b
 
-    def _scan_span(self, xz, cond_dbc, order, t0, t1, A, state, backend):
+    def _scan_span(self, xz, secondary, order, t0, t1, A, state, backend):
         """Scan positions [t0, t1) of every direction: y (b, G, t1 - t0, E) and the next state.
 
-        xz: in_proj output (b, L, 2E); cond_dbc: the cross Mamba's x_proj output, direction-major
-        (b, G*L, R + 2N), or None; order (G, L).
+        xz: in_proj output (b, L, 2E); order (G, L); secondary: for the cross Mamba, its x_proj output
+        direction-major (b, G*L, R + 2N) and the rows (G, L) of each direction's scan positions
+        in it; else None.
         """
         b, E, N, R = xz.shape[0], self.d_inner, self.d_state, self.dt_rank
-        G, L = order.shape
+        G = order.shape[0]
         lo = max(0, t0 - self.conv.kernel_size[0] + 1)  # conv history before t0
         xzg = xz.index_select(1, order[:, lo:t1].reshape(-1)).view(b, G, t1 - lo, 2 * E)
         if self.cross:  # module calls, as the official v7
             u = self.act(self.conv(xzg[..., :E]))[:, :, t0 - lo:]
-            rows = (order[:, t0:t1] + torch.arange(0, G * L, L, device=order.device).unsqueeze(1))
-            dbc = cond_dbc.index_select(1, rows.reshape(-1)).view(b, G, t1 - t0, R + 2 * N)
+            cond_dbc, cond_rows = secondary
+            dbc = cond_dbc.index_select(1, cond_rows[:, t0:t1].reshape(-1)).view(b, G, t1 - t0, -1)
         else:
             u = F.silu(_causal_conv(xzg[..., :E], *self.conv.stacked())[:, :, t0 - lo:])
             x_proj = self.x_proj.weight.view(G, R + 2 * N, E)

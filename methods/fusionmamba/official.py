@@ -56,15 +56,18 @@ _STACKED = {
     "conv.weight": "conv1d{}.weight", "conv.bias": "conv1d{}.bias", "x_proj.weight": "x_proj{}.weight",
     "dt_proj_weight": "dt_proj{}.weight", "dt_bias": "dt_proj{}.bias", "A_log": "A{}_log", "D": "D{}",
 }
-_STACKED_CHILDREN = {name.split(".")[0] for name in _STACKED if "." in name}
-Direction = tuple[int, int]  # (k, G): direction k of G stacked on a parameter's first axis
+# parameters of the conv / x_proj child modules stack their directions by rows (G*n, ...); the
+# others have a direction axis (G, ...)
+_ROW_STACKED = {name for name in _STACKED if "." in name}
+_STACKED_CHILDREN = {name.split(".")[0] for name in _ROW_STACKED}
+Direction = tuple[int, int, bool]  # (k, G, row-stacked): direction k of G on the first axis
 
 
 def direction_part(tensor: torch.Tensor, direction: Direction) -> torch.Tensor:
-    """Direction k's part (a view) of a parameter stacked along its first axis over G
-    directions: (G, ...) -> (...), or (G*n, ...) -> (n, ...)."""
-    k, G = direction
-    return tensor[k] if tensor.shape[0] == G else tensor.unflatten(0, (G, -1))[k]
+    """Direction k's part (a view) of a parameter stacked over G directions: (G, ...) -> (...),
+    or, row-stacked, (G*n, ...) -> (n, ...)."""
+    k, G, by_rows = direction
+    return tensor.unflatten(0, (G, -1))[k] if by_rows else tensor[k]
 
 
 def official_key_table(model: FusionMamba) -> list[tuple[str, Direction | None, str]]:
@@ -80,8 +83,8 @@ def official_key_table(model: FusionMamba) -> list[tuple[str, Direction | None, 
             G = module.conv.directions
             for name, _ in module.named_parameters():
                 if name in _STACKED:
-                    table.extend((ours + name, (k, G), theirs + _STACKED[name].format(_SUFFIXES[k]))
-                                 for k in range(G))
+                    table.extend((ours + name, (k, G, name in _ROW_STACKED),
+                                  theirs + _STACKED[name].format(_SUFFIXES[k])) for k in range(G))
         rename = _CHILDREN.get(type(module), {})
         for name, child in module.named_children():
             if not (mamba and name in _STACKED_CHILDREN):
