@@ -8,11 +8,7 @@ WHEELS  := $(wildcard /opt/wheels)
 PIPOPTS := $(if $(WHEELS),--find-links $(WHEELS),)
 RUN_ID  ?= $(shell date -u +%Y%m%d-%H%M%S)
 PAPER_RUN ?= results/paper-table
-# Tests: idle OpenMP threads sleep instead of spinning (on a shared, busy 2-core machine spinning
-# made HSSDCT 4x slower). Measurements (bench, paper-table, perf) keep the OpenMP default that
-# users run with, recorded in run.json: on an idle machine PASSIVE made FusionMamba (~10^5 small
-# parallel ops per forward) 2.8x slower at 2 threads and left HSSDCT unchanged. On a busy
-# machine, run them with OMP_WAIT_POLICY=PASSIVE or one thread.
+# Tests only: idle OpenMP threads sleep, not spin (robust under load); docs/measurement.md.
 TEST_ENV := OMP_WAIT_POLICY=$(or $(OMP_WAIT_POLICY),PASSIVE)
 PERF_GUARDS := benchmarks/perf/test_perf_reference.py benchmarks/perf/test_perf_methods.py \
                benchmarks/perf/test_perf_metrics.py
@@ -70,6 +66,7 @@ figures: $(STAMP)
 
 lint: $(STAMP)
 	$(PY) -m ruff check .
+	$(VENV)/bin/lint-imports
 
 clean:
 	rm -rf $(VENV) .pytest_cache .benchmarks

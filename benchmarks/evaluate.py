@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -25,11 +24,12 @@ import pandas as pd
 import torch
 from tqdm import tqdm
 
+import fileio
 import methods
-from benchmarks import io
-from benchmarks.checkpoints import build_args, load_state, read_file, state_dict_of
+from benchmarks.checkpoints import build_args
 from benchmarks.provenance import resolve_device
-from benchmarks.quality import fuse, score
+from benchmarks.quality import score_scene
+from benchmarks.schema import file_stem
 from benchmarks.training.sources import (
     HelpFormatter,
     add_data_args,
@@ -38,6 +38,7 @@ from benchmarks.training.sources import (
     scenes_for,
 )
 from datasets import Scene
+from fileio.checkpoints import read_checkpoint, state_dict_of
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -59,7 +60,7 @@ def build_model(spec: methods.MethodSpec, checkpoint: Path, scene: Scene,
                 model_cfg: dict[str, Any]) -> torch.nn.Module:
     """The entry's model with the checkpoint's weights, built as the checkpoint says (else from
     the scene's band counts and ``model_cfg``)."""
-    obj = read_file(checkpoint)
+    obj = read_checkpoint(checkpoint)
     built = {"bands": scene.bands, "msi_bands": scene.msi_bands,
              "ratio": int(scene.meta.ratio), **build_args(spec, obj, str(checkpoint)), **model_cfg}
     for key in ("bands", "msi_bands"):
@@ -67,15 +68,9 @@ def build_model(spec: methods.MethodSpec, checkpoint: Path, scene: Scene,
             raise ValueError(f"checkpoint {checkpoint} is for {key}={built[key]}, but scene "
                              f"{scene.name!r} has {getattr(scene, key)}")
     bands, msi_bands, ratio = built.pop("bands"), built.pop("msi_bands"), built.pop("ratio")
-    model = methods.build(spec.name, bands, msi_bands, ratio, **built)
-    if not isinstance(model, torch.nn.Module):
-        raise ValueError(f"method {spec.name!r} has no weights to load (it is not a torch module)")
-    load_state(spec, model, state_dict_of(obj, str(checkpoint)), str(checkpoint))
+    model = spec.build_model(bands, msi_bands, ratio, **built)
+    spec.load_state(model, state_dict_of(obj, f"checkpoint {checkpoint}"), str(checkpoint))
     return model
-
-
-def safe_name(name: str) -> str:
-    return name.strip("/").replace("/", "__").replace("@", "_at_").replace(",", "_")
 
 
 def evaluate(spec: methods.MethodSpec, model: torch.nn.Module, scenes: Any, device: torch.device,
@@ -83,26 +78,17 @@ def evaluate(spec: methods.MethodSpec, model: torch.nn.Module, scenes: Any, devi
     """One row per scene and convention; a scene that fails gives rows with status=error."""
     model.to(device).eval()
     rows: list[dict[str, Any]] = []
-    for scene in tqdm(scenes, desc=f"{spec.name}: scenes", disable=not progress):
-        base = {"method": spec.name, "scene": scene.name}
-        try:
-            t0 = time.perf_counter()
-            fused = fuse(model, spec, scene, device)
-            fuse_s = time.perf_counter() - t0
-            scores = score(fused, scene)
-        except (ValueError, RuntimeError) as exc:
-            error = f"{type(exc).__name__}: {exc}"
-            tqdm.write(f"scene {scene.name}: {error}")
-            rows += [{**base, "convention": c, "status": "error", "error": error}
-                     for c in ("paper", "standard")]
-            continue
-        for convention, values in scores.items():
-            rows.append({**base, **values, "convention": convention, "status": "ok",
-                         "fuse_s": fuse_s})
-        if save_fused is not None:
-            io.write_npz(save_fused / f"{safe_name(scene.name)}.npz", fused=fused.numpy(),
-                         scale=np.asarray(scene.meta.scale, dtype=np.float64),
-                         offset=np.asarray(scene.meta.offset, dtype=np.float64))
+    names = getattr(scenes, "names", None) or [s.name for s in scenes]
+    for index in tqdm(range(len(names)), desc=f"{spec.name}: scenes", disable=not progress):
+        result = score_scene(spec, model, lambda i=index: scenes[i], names[index], device)
+        rows += result.rows({"method": spec.name})
+        if not result.ok:
+            tqdm.write(f"scene {result.name}: {result.error}")
+        elif save_fused is not None:
+            fileio.write_npz(save_fused / f"{file_stem(result.name)}.npz",
+                             fused=result.fused.numpy(),
+                             scale=np.asarray(result.scene.meta.scale, dtype=np.float64),
+                             offset=np.asarray(result.scene.meta.offset, dtype=np.float64))
     return pd.DataFrame(rows)
 
 
@@ -130,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     rows = evaluate(spec, model, scenes, device, args.save_fused)
     rows.insert(1, "checkpoint", str(args.checkpoint))
-    io.write_csv(args.out, rows)
+    fileio.write_csv(args.out, rows)
     print(summary(rows))
     print(f"per-scene metrics in {args.out}")
     failed = rows.loc[rows["status"] == "error", "scene"].unique()

@@ -1,44 +1,23 @@
 """Per-method cost and speed measurements, each run in a child process.
 
-Shapes are (bands, msi_bands, lr_side, ratio): the LR-HSI is 1 x bands x lr x lr and the HR-MSI
-1 x msi_bands x (ratio*lr) x (ratio*lr). Deep methods see inputs in their own domain.
+Children rebuild the method from its registry name and configuration (a model cannot cross the
+process boundary cheaply) and feed it random inputs of an ``InputShape`` in the method's domain,
+with the side inputs its adapter needs.
 """
 
 from __future__ import annotations
 
-import json
-import resource
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import torch
 
+import methods
 from benchmarks.cost.counters import COUNTERS
 from benchmarks.cost.isolate import ChildError, run_isolated
 from benchmarks.cost.latency import time_callable
-from benchmarks.cost.params import count_params
-
-
-@dataclass(frozen=True)
-class InputShape:
-    bands: int
-    msi_bands: int
-    lr: int
-    ratio: int = 4
-
-    @property
-    def hr(self) -> int:
-        return self.lr * self.ratio
-
-    def lr_text(self) -> str:
-        return f"1x{self.bands}x{self.lr}x{self.lr}"
-
-    def hr_text(self) -> str:
-        return f"1x{self.msi_bands}x{self.hr}x{self.hr}"
-
-    def with_lr(self, lr: int) -> InputShape:
-        return InputShape(self.bands, self.msi_bands, lr, self.ratio)
+from benchmarks.cost.memory import peak_memory_gib, reset_peak_memory
+from benchmarks.shapes import InputShape
 
 
 class BoundMethod(torch.nn.Module):
@@ -53,33 +32,24 @@ class BoundMethod(torch.nn.Module):
         return self.method(lrhsi, hrmsi, **self.side)
 
 
-def synthetic_inputs(name: str, shape: InputShape, device: torch.device | str = "cpu",
+def synthetic_inputs(spec: methods.MethodSpec, shape: InputShape, device: torch.device | str = "cpu",
                      seed: int = 0) -> tuple[tuple[torch.Tensor, torch.Tensor], dict[str, Any]]:
-    """Random inputs in the method's domain, plus the side inputs its entry needs."""
-    import methods
-
-    spec = methods.get(name)
-    g = torch.Generator().manual_seed(seed)
-    lr = torch.rand(1, shape.bands, shape.lr, shape.lr, generator=g)
-    hr = torch.rand(1, shape.msi_bands, shape.hr, shape.hr, generator=g)
+    """Random inputs in the method's domain, plus the side inputs its entry needs (a flat SRF,
+    a box PSF, a bicubic anchor)."""
+    lr, hr = shape.random_inputs(seed)
     side: dict[str, Any] = {}
     if "anchor" in spec.needs:
-        side["anchor"] = torch.nn.functional.interpolate(lr, scale_factor=shape.ratio, mode="bicubic")
+        anchor = torch.nn.functional.interpolate(lr, scale_factor=shape.ratio, mode="bicubic")
+        side["anchor"] = spec.to_domain(anchor).to(device)
     if "srf" in spec.needs:
         side["srf"] = np.full((shape.msi_bands, shape.bands), 1.0 / shape.bands, np.float32)
     if "psf" in spec.needs:
         side["psf"] = np.full((shape.ratio, shape.ratio), 1.0 / shape.ratio**2, np.float32)
-    if spec.domain == "pm1":
-        lr, hr = (lr - 0.5) * 2, (hr - 0.5) * 2
-        if "anchor" in side:
-            side["anchor"] = (side["anchor"] - 0.5) * 2
-    side = {k: v.to(device) if isinstance(v, torch.Tensor) else v for k, v in side.items()}
-    return (lr.to(device), hr.to(device)), side
+    return (spec.to_domain(lr).to(device), spec.to_domain(hr).to(device)), side
 
 
-def _build(name: str, cfg: dict[str, Any], shape: InputShape) -> Any:
-    import methods
-
+def build_for(name: str, cfg: dict[str, Any], shape: InputShape) -> Any:
+    """The entry ``name`` built for ``shape`` with ``cfg``, in eval mode."""
     method = methods.build(name, shape.bands, shape.msi_bands, shape.ratio, **cfg)
     if isinstance(method, torch.nn.Module):
         method.eval()
@@ -89,8 +59,8 @@ def _build(name: str, cfg: dict[str, Any], shape: InputShape) -> Any:
 def count_in_child(name: str, cfg: dict[str, Any], shape: InputShape, counter: str) -> dict:
     """Child entry point: one counter on one method at one input shape."""
     torch.manual_seed(0)
-    method = _build(name, cfg, shape)
-    inputs, side = synthetic_inputs(name, shape)
+    method = build_for(name, cfg, shape)
+    inputs, side = synthetic_inputs(methods.get(name), shape)
     result = COUNTERS[counter](BoundMethod(method, side), inputs)
     return {"macs": result.macs, "reported": result.reported, "by_op": result.by_op,
             "uncounted": result.uncounted, "analytic": result.analytic}
@@ -101,14 +71,14 @@ def speed_in_child(name: str, cfg: dict[str, Any], shape: InputShape, device: st
     """Child entry point: latency and peak memory of one forward at ``shape``."""
     dev = torch.device(device)
     torch.manual_seed(0)
-    method = _build(name, cfg, shape)
+    method = build_for(name, cfg, shape)
     if isinstance(method, torch.nn.Module):
         method.to(dev)
-    inputs, side = synthetic_inputs(name, shape, dev)
-    base_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
+    inputs, side = synthetic_inputs(methods.get(name), shape, dev)
+    base_gb, _ = peak_memory_gib(dev)
     if dev.type == "cuda":
         torch.backends.cudnn.benchmark = True
-        torch.cuda.reset_peak_memory_stats(dev)
+    reset_peak_memory(dev)
     autocast = torch.autocast(dev.type, dtype=torch.bfloat16, enabled=dtype == "bf16")
 
     def forward() -> None:
@@ -116,23 +86,9 @@ def speed_in_child(name: str, cfg: dict[str, Any], shape: InputShape, device: st
             method(*inputs, **side)
 
     stats = time_callable(forward, dev, budget_s=budget_s, min_iters=min_iters)
-    if dev.type == "cuda":
-        peak, kind = torch.cuda.max_memory_allocated(dev) / 1024**3, "cuda_peak_allocated"
-    else:
-        peak, kind = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2, "cpu_peak_rss"
-    return {**stats.as_dict(), "peak_mem_gb": peak, "base_rss_gb": base_rss, "mem_kind": kind,
+    peak, kind = peak_memory_gib(dev)
+    return {**stats.as_dict(), "peak_mem_gb": peak, "base_mem_gb": base_gb, "mem_kind": kind,
             "threads": torch.get_num_threads()}
-
-
-def is_module(name: str, shape: InputShape) -> bool:
-    """Whether the built method is a torch module (which the FLOP counters can see into)."""
-    with torch.device("meta"):
-        return isinstance(_build(name, {}, shape), torch.nn.Module)
-
-
-def params_of(name: str, cfg: dict[str, Any], shape: InputShape) -> tuple[int, int]:
-    method = _build(name, cfg, shape)
-    return count_params(method) if isinstance(method, torch.nn.Module) else (0, 0)
 
 
 def _fit_affine(points: list[tuple[int, float]], target: int) -> float:
@@ -209,7 +165,3 @@ def measure_counts(name: str, cfg: dict[str, Any], shape: InputShape, counters: 
         for counter, res in found.items():
             out[counter] = res if isinstance(res, str) else _extrapolate(res, shapes, shape)
     return out
-
-
-def uncounted_text(uncounted: dict) -> str:
-    return json.dumps(uncounted, sort_keys=True)

@@ -16,7 +16,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from benchmarks import io
+import fileio
 from benchmarks.report import load_run, table1_markdown
 from benchmarks.report.gaps import gap_paragraphs, gpu_sentence
 
@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: no rows.csv in {args.out}; run without --no-run first", file=sys.stderr)
         return 2
     text = build_markdown(args.out)
-    io.write_text(args.out / "paper_table.md", text)
+    fileio.write_text(args.out / "paper_table.md", text)
     print(text)
     return 0
 

@@ -1,76 +1,78 @@
-"""Fuse a Scene with a built method and score it under both metric conventions."""
+"""Scoring: a scene through a method's one fuse path (``MethodSpec.fuse``), then the metrics.
+
+``score_scene`` is what ``benchmarks.run`` and ``benchmarks.evaluate`` call for every scene: any
+failure (loading the scene, fusing, scoring) becomes that scene's error, never an exception.
+"""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import torch
 
 import metrics
-from datasets import Scene
+from datasets import Scene, to_original
 from methods import MethodSpec
 
-
-def side_inputs(spec: MethodSpec, scene: Scene, anchor: torch.Tensor | None = None) -> dict[str, Any]:
-    """What the entry ``needs``, taken from the Scene (None when the Scene lacks it)."""
-    side: dict[str, Any] = {}
-    if "srf" in spec.needs:
-        side["srf"] = scene.meta.srf
-    if "psf" in spec.needs:
-        side["psf"] = scene.meta.psf
-    if "anchor" in spec.needs:
-        if anchor is None:
-            raise ValueError(f"method {spec.name!r} needs an anchor cube for scene {scene.name!r}")
-        side["anchor"] = anchor
-    return side
+CONVENTIONS = ("standard", "paper")
 
 
-def to_domain(x: torch.Tensor, domain: str) -> torch.Tensor:
-    return (x - 0.5) * 2 if domain == "pm1" else x
-
-
-def from_domain(x: torch.Tensor, domain: str) -> torch.Tensor:
-    return x / 2 + 0.5 if domain == "pm1" else x
-
-
-def fuse(method: Any, spec: MethodSpec, scene: Scene, device: torch.device,
-         anchor: torch.Tensor | None = None) -> torch.Tensor:
-    """Fused cube (C, H, W) in the Scene's units (float32, on the CPU)."""
-    lr = to_domain(scene.lrhsi[None].to(device), spec.domain)
-    hr = to_domain(scene.hrmsi[None].to(device), spec.domain)
-    side = side_inputs(spec, scene, anchor)
-    if "anchor" in side:
-        side["anchor"] = to_domain(side["anchor"][None].to(device), spec.domain)
-    with torch.inference_mode():
-        out = method(lr, hr, **side)
-    out = from_domain(out, spec.domain)[0].float().cpu()
-    if out.shape != scene.gt.shape:
-        raise ValueError(f"{spec.name} returned {tuple(out.shape)} for scene {scene.name!r}; "
-                         f"expected {tuple(scene.gt.shape)}")
-    if not torch.isfinite(out).all():
-        raise ValueError(f"{spec.name} returned non-finite values for scene {scene.name!r}")
-    return out
-
-
-def original_units(x: torch.Tensor, scene: Scene) -> torch.Tensor:
-    """Map Scene units back to the data's original units (value * scale + offset)."""
-    scale = torch.as_tensor(np.asarray(scene.meta.scale, dtype=np.float32))
-    offset = torch.as_tensor(np.asarray(scene.meta.offset, dtype=np.float32))
-    if scale.ndim == 1:
-        scale, offset = scale[:, None, None], offset[:, None, None]
-    return x * scale + offset
-
-
-def score(fused: torch.Tensor, scene: Scene) -> dict[str, dict[str, float]]:
-    """Metrics per convention: ``standard`` on [0, 1] units, ``paper`` on original units."""
+def score(fused: torch.Tensor, scene: Scene,
+          conventions: tuple[str, ...] = CONVENTIONS) -> dict[str, dict[str, float]]:
+    """Metrics per convention for a fused (C, H, W) cube: ``standard`` on the Scene's [0, 1]
+    units, ``paper`` on the data's original units (value * scale + offset)."""
     ratio = int(scene.meta.ratio)
-    standard = metrics.compute_all(fused[None], scene.gt[None], convention="standard", ratio=ratio)[0]
-    paper = metrics.compute_all(original_units(fused, scene)[None],
-                                original_units(scene.gt, scene)[None],
-                                convention="paper", ratio=ratio)[0]
-    return {"standard": standard, "paper": paper}
+    found = {}
+    for convention in conventions:
+        pred, target = fused, scene.gt
+        if convention == "paper":
+            pred, target = to_original(fused, scene.meta), to_original(scene.gt, scene.meta)
+        found[convention] = metrics.compute_all(pred[None], target[None], convention=convention,
+                                                ratio=ratio)[0]
+    return found
 
 
 def per_band_psnr(fused: torch.Tensor, scene: Scene) -> np.ndarray:
+    """(C,) PSNR per band, ``standard`` convention, in dB."""
     return metrics.psnr_per_band(fused[None], scene.gt[None], convention="standard")[0].numpy()
+
+
+@dataclass
+class SceneScore:
+    """One scene's outcome: the scores per convention, or the error that stopped it."""
+
+    name: str
+    scores: dict[str, dict[str, float]] = field(default_factory=dict)
+    fused: torch.Tensor | None = None
+    fuse_s: float = float("nan")
+    error: str | None = None
+    scene: Scene | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    def rows(self, base: dict[str, Any]) -> list[dict[str, Any]]:
+        """One row per convention, in ``CONVENTIONS`` order, on top of ``base``."""
+        if not self.ok:
+            return [{**base, "scene": self.name, "convention": c, "status": "error",
+                     "error": self.error[:1000]} for c in CONVENTIONS]
+        return [{**base, "scene": self.name, **self.scores[c], "convention": c, "status": "ok",
+                 "fuse_s": self.fuse_s} for c in CONVENTIONS]
+
+
+def score_scene(spec: MethodSpec, model: Any, scene: Scene | Callable[[], Scene], name: str,
+                device: torch.device | str = "cpu") -> SceneScore:
+    """Load (when ``scene`` is a loader), fuse and score one scene under both conventions."""
+    try:
+        loaded = scene() if callable(scene) else scene
+        t0 = time.perf_counter()
+        fused = spec.fuse(model, loaded, device)
+        fuse_s = time.perf_counter() - t0
+        return SceneScore(loaded.name, score(fused, loaded), fused, fuse_s, scene=loaded)
+    except Exception as exc:  # noqa: BLE001 - the scene's error row says what happened
+        return SceneScore(name, error=f"{type(exc).__name__}: {exc}")

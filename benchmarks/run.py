@@ -13,7 +13,8 @@ import argparse
 import json
 import sys
 import time
-import traceback
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,14 +26,19 @@ import torch
 from tqdm import tqdm
 
 import datasets
+import fileio
 import methods
-from benchmarks import io, provenance
+from benchmarks import provenance
 from benchmarks.cost.isolate import ChildError, run_isolated
-from benchmarks.measure import InputShape, is_module, measure_counts, params_of, speed_in_child
-from benchmarks.quality import fuse, per_band_psnr, score
+from benchmarks.cost.params import count_params
+from benchmarks.measure import measure_counts, speed_in_child
+from benchmarks.quality import per_band_psnr, score_scene
 from benchmarks.schema import COLUMNS, file_stem
+from benchmarks.shapes import PAPER_INPUT
+from benchmarks.training.sources import HelpFormatter
+from datasets import Scene
 
-PAPER_INPUT = InputShape(bands=172, msi_bands=4, lr=64, ratio=4)
+STAGES = ("build", "train", "cost", "latency", "quality")
 
 
 @dataclass(frozen=True)
@@ -58,10 +64,6 @@ PROFILES = {
                      latency_budget_s=60.0, latency_min_iters=5, train_steps=0, train_batch=0,
                      train_crop=0),
 }
-
-
-class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
-    """Shows defaults and keeps the description's line breaks."""
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -108,7 +110,7 @@ def _checkpoints(items: list[str]) -> dict[str, Path]:
 
 
 def _method_names(text: str) -> list[str]:
-    registered = methods.list()
+    registered = methods.list_methods()
     if text == "all":
         return registered
     names = [n.strip() for n in text.split(",") if n.strip()]
@@ -118,8 +120,63 @@ def _method_names(text: str) -> list[str]:
     return names
 
 
-class Run:
-    """One benchmark run: its directory, its rows, and its provenance."""
+
+class SceneCache:
+    """The scenes of one split, each loaded (or simulated) once per run and shared by every
+    method; a scene that cannot be loaded keeps its error, which becomes that scene's rows."""
+
+    def __init__(self, scenes: Sequence[Scene]) -> None:
+        self.source = scenes
+        names = getattr(scenes, "names", None)
+        self.names: list[str] = list(names) if names is not None else [s.name for s in scenes]
+        self._loaded: dict[int, Scene | Exception] = {}
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def load(self, i: int) -> Scene:
+        if i not in self._loaded:
+            try:
+                self._loaded[i] = self.source[i]
+            except Exception as exc:  # noqa: BLE001 - re-raised for every method that asks
+                self._loaded[i] = exc
+        found = self._loaded[i]
+        if isinstance(found, Exception):
+            raise found
+        return found
+
+    def replace(self, i: int, scene: Scene) -> None:
+        """Keep ``scene`` as scene i from now on (e.g. with an anchor added)."""
+        self._loaded[i] = scene
+
+    def first_loadable(self) -> Scene:
+        """The first scene that loads (its band counts and ratio build the models)."""
+        errors = []
+        for i in range(len(self)):
+            try:
+                return self.load(i)
+            except Exception as exc:  # noqa: BLE001
+                errors.append(f"{self.names[i]}: {type(exc).__name__}: {exc}")
+        raise ValueError("no scene could be loaded: " + "; ".join(errors))
+
+
+class StageClock:
+    """Wall seconds per stage of one method (``STAGES``)."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        t0 = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - t0
+
+
+class BenchmarkRun:
+    """One benchmark run: its directory, its rows, per-band rows, stage times and provenance."""
 
     def __init__(self, args: argparse.Namespace) -> None:
         self.args = args
@@ -133,6 +190,11 @@ class Run:
         if rows_path.exists() and not args.resume:
             raise ValueError(f"{rows_path} exists; pass --resume to continue it or choose --out")
         self.rows = pd.read_csv(rows_path) if rows_path.exists() else pd.DataFrame(columns=COLUMNS)
+        band_path = self.out / "per_band.csv"
+        self.per_band = pd.read_csv(band_path) if band_path.exists() else pd.DataFrame()
+        previous = self._read_meta()
+        self.stage_s: dict[str, dict[str, float]] = previous.get("stage_s", {})
+        self.method_s: dict[str, float] = previous.get("method_s", {})
         self.common = {
             "run_id": self.run_id, "device": self.device.type,
             "device_name": provenance.device_name(self.device), "dtype": "float32",
@@ -140,17 +202,38 @@ class Run:
             "git_sha": provenance.git_sha(), "seed": args.seed,
         }
         self.started = datetime.now(UTC).isoformat()
+        self.t0 = time.perf_counter()
+        self.setup_s = 0.0
+        self.report_s = 0.0
+
+    def _read_meta(self) -> dict[str, Any]:
+        path = self.out / "run.json"
+        if not (self.args.resume and path.exists()):
+            return {}
+        try:
+            return json.loads(path.read_text())
+        except (OSError, ValueError):
+            return {}
 
     # ---- bookkeeping -------------------------------------------------------------------------
     def done(self, name: str) -> bool:
         mine = self.rows[self.rows["method"] == name] if len(self.rows) else self.rows
         return len(mine) > 0 and bool((mine["status"] == "ok").all())
 
-    def commit(self, name: str, rows: list[dict[str, Any]]) -> None:
+    def commit(self, name: str, rows: list[dict[str, Any]], band_rows: list[pd.DataFrame],
+               clock: StageClock) -> None:
+        """Replace ``name``'s rows and per-band rows; write both files and run.json atomically."""
         kept = self.rows[self.rows["method"] != name] if len(self.rows) else self.rows
         new = pd.DataFrame(rows).reindex(columns=COLUMNS)
         self.rows = new if kept.empty else pd.concat([kept, new], ignore_index=True)
-        io.write_csv(self.out / "rows.csv", self.rows)
+        fileio.write_csv(self.out / "rows.csv", self.rows)
+        if band_rows or len(self.per_band):
+            kept = (self.per_band[self.per_band["method"] != name] if len(self.per_band)
+                    else self.per_band)
+            self.per_band = pd.concat([kept, *band_rows], ignore_index=True)
+            fileio.write_csv(self.out / "per_band.csv", self.per_band)
+        self.stage_s[name] = {k: round(v, 3) for k, v in clock.seconds.items()}
+        self.method_s[name] = round(sum(clock.seconds.values()), 3)
         self.write_meta(finished=False)
 
     def write_meta(self, finished: bool) -> None:
@@ -161,29 +244,33 @@ class Run:
                 "methods": self.names, "started": self.started,
                 "finished": datetime.now(UTC).isoformat() if finished else None,
                 "matmul_gflops": self.common.get("matmul_gflops"),
+                "setup_s": round(self.setup_s, 3), "report_s": round(self.report_s, 3),
+                "wall_s": round(time.perf_counter() - self.t0, 3),
+                "stage_s": self.stage_s, "method_s": self.method_s,
                 "args": {k: str(v) for k, v in vars(self.args).items()}}
-        io.write_json(self.out / "run.json", meta)
+        fileio.write_json(self.out / "run.json", meta)
         published = {}
         for name in self.names:
             spec = methods.get(name)
             published[name] = {"label": spec.label, "family": spec.family, "paper": spec.paper,
                                "notes": spec.notes, "published": [asdict(p) for p in spec.published]}
-        io.write_json(self.out / "published.json", published)
+        fileio.write_json(self.out / "published.json", published)
 
 
-def measure_cost(run: Run, name: str) -> dict[str, Any]:
-    """Params and the three counters at the paper's input; failures go to ``cost_error``."""
+def measure_cost(run: BenchmarkRun, spec: methods.MethodSpec, model: Any) -> dict[str, Any]:
+    """Params of the built ``model`` and the three counters at the paper's input (in a child);
+    failures go to ``cost_error``."""
     shape = PAPER_INPUT
     cost: dict[str, Any] = {"cost_lr_shape": shape.lr_text(), "cost_hr_shape": shape.hr_text()}
-    total, trainable = params_of(name, {}, shape)
+    total, trainable = count_params(model)
     cost.update(params_total=total, params_trainable=trainable)
-    if methods.get(name).family == "classical" or not is_module(name, shape):
+    if spec.family == "classical" or not isinstance(model, torch.nn.Module):
         cost["cost_error"] = "not counted: numpy/scipy work outside torch, which no FLOP counter sees"
         return cost
     errors, extrapolated = [], []
     columns = {"fvcore": ("gmacs_fvcore", "macs"), "flop_counter": ("gflops_counter", "reported"),
                "hooks": ("gmacs_hooks", "macs")}
-    found = measure_counts(name, {}, shape, list(columns), small_lrs=run.profile.cost_small_lrs,
+    found = measure_counts(spec.name, {}, shape, list(columns), small_lrs=run.profile.cost_small_lrs,
                            try_full=run.profile.cost_try_full, max_rss_gb=run.args.max_rss_gb,
                            timeout_s=run.args.counter_timeout_s)
     for counter, res in found.items():
@@ -203,14 +290,14 @@ def measure_cost(run: Run, name: str) -> dict[str, Any]:
     return cost
 
 
-def measure_speed(run: Run, name: str, gflops: float | None) -> dict[str, Any]:
-    """Latency and peak memory at the profile's input; ``gflops`` (at the paper input) gives the
-    roofline fraction."""
+def measure_speed(run: BenchmarkRun, spec: methods.MethodSpec, gflops: float | None) -> dict[str, Any]:
+    """Latency and peak memory at the profile's input, in a child; ``gflops`` (at the paper
+    input) gives the roofline fraction."""
     shape = PAPER_INPUT.with_lr(run.profile.latency_lr)
     speed: dict[str, Any] = {"latency_lr_shape": shape.lr_text(), "latency_hr_shape": shape.hr_text(),
                              "matmul_gflops": run.common["matmul_gflops"]}
     try:
-        res = run_isolated(speed_in_child, {"name": name, "cfg": {}, "shape": shape,
+        res = run_isolated(speed_in_child, {"name": spec.name, "cfg": {}, "shape": shape,
                                             "device": str(run.device),
                                             "budget_s": run.profile.latency_budget_s,
                                             "min_iters": run.profile.latency_min_iters},
@@ -228,7 +315,8 @@ def measure_speed(run: Run, name: str, gflops: float | None) -> dict[str, Any]:
     return speed
 
 
-def prepare_weights(run: Run, spec: methods.MethodSpec, model: Any, train_scenes: Any) -> str:
+def prepare_weights(run: BenchmarkRun, spec: methods.MethodSpec, model: Any,
+                    train_scenes: Sequence[Scene]) -> str:
     """Load a checkpoint or train for the profile's budget; returns the budget text for the rows."""
     if spec.family != "deep":
         return "none (no training)"
@@ -242,8 +330,6 @@ def prepare_weights(run: Run, spec: methods.MethodSpec, model: Any, train_scenes
                          f"{spec.name}=PATH (no training budget in this profile)")
     from benchmarks.training import train_for_budget
 
-    if "anchor" in spec.needs:
-        train_scenes = [replace(s, anchor=scene_anchor(run, spec, s)) for s in train_scenes]
     report = train_for_budget(model, spec, train_scenes, steps=run.profile.train_steps,
                               batch_size=run.profile.train_batch, crop_size=run.profile.train_crop,
                               device=run.device, seed=run.args.seed)
@@ -251,103 +337,113 @@ def prepare_weights(run: Run, spec: methods.MethodSpec, model: Any, train_scenes
             f"{run.profile.train_crop}, {report['wall_s']:.0f} s")
 
 
-def run_method(run: Run, name: str, scenes: Any, train_scenes: Any) -> list[dict[str, Any]]:
-    """Every row of one method; any failure becomes status=error rows, never an exception."""
-    t0 = time.perf_counter()
-    spec = methods.get(name)
+def run_method(run: BenchmarkRun, spec: methods.MethodSpec, scenes: SceneCache,
+               train_scenes: Sequence[Scene], clock: StageClock
+               ) -> tuple[list[dict[str, Any]], list[pd.DataFrame]]:
+    """Every row (and per-band row) of one method; any failure becomes status=error rows."""
+    name = spec.name
     base = {**run.common, "method": name, "label": spec.label, "family": spec.family,
             "dataset": run.args.dataset}
+    t0 = time.perf_counter()
     try:
-        cost = {"cost_error": "not measured (--no-cost)"} if run.args.no_cost else measure_cost(run, name)
-        if not run.args.no_cost:
-            speed = measure_speed(run, name, cost.get("gflops_counter"))
-            errors = [e for e in (cost.get("cost_error"), speed.pop("speed_error", None)) if e]
-            cost.update(speed)
-            if errors:
-                cost["cost_error"] = "; ".join(errors)
-    except Exception as exc:  # noqa: BLE001 - recorded in the rows
-        cost = {"cost_error": f"{type(exc).__name__}: {exc}"[:500]}
-    base.update(cost)
-    try:
-        first = scenes[0]
-        torch.manual_seed(run.args.seed)
-        model = methods.build(name, first.bands, first.msi_bands, int(first.meta.ratio))
-        if isinstance(model, torch.nn.Module):
-            model.to(run.device)
-        base["train_budget"] = prepare_weights(run, spec, model, train_scenes)
+        with clock.stage("build"):
+            first = scenes.first_loadable()
+            bands, msi_bands, ratio = first.bands, first.msi_bands, int(first.meta.ratio)
+            torch.manual_seed(run.args.seed)
+            model = spec.build_model(bands, msi_bands, ratio)
+            if isinstance(model, torch.nn.Module):
+                model.to(run.device)
+            base["method_params"] = json.dumps(spec.config_of(model, bands, msi_bands, ratio),
+                                               default=str, sort_keys=True)
+        if run.args.no_cost:
+            base["cost_error"] = "not measured (--no-cost)"
+        else:
+            base.update(measure_cost_and_speed(run, spec, model, clock))
+        with clock.stage("train"):
+            base["train_budget"] = prepare_weights(run, spec, model, train_scenes)
         if isinstance(model, torch.nn.Module):
             model.eval()
-        base["method_params"] = json.dumps({**spec.defaults, **getattr(model, "params", {})},
-                                           default=str)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:  # noqa: BLE001 - recorded in the rows
         error = f"{type(exc).__name__}: {exc}"
         tqdm.write(f"[{name}] failed before scoring: {error}")
-        traceback.print_exc(file=sys.stderr)
         return [{**base, "scene": "*", "convention": c, "status": "error", "error": error[:1000],
-                 "wall_s": time.perf_counter() - t0} for c in ("standard", "paper")]
-    rows = []
-    for index, scene in enumerate(tqdm(scenes, desc=f"{name}: scenes", leave=False)):
-        scene_base = {**base, "scene": scene.name,
-                      "degradation": json.dumps(scene.meta.degradation, default=str)}
-        try:
-            t_fuse = time.perf_counter()
-            anchor = scene_anchor(run, spec, scene)
-            fused = fuse(model, spec, scene, run.device, anchor)
-            fuse_s = time.perf_counter() - t_fuse
-            scores = score(fused, scene)
-        except Exception as exc:  # noqa: BLE001
-            error = f"{type(exc).__name__}: {exc}"
-            tqdm.write(f"[{name}] scene {scene.name}: {error}")
-            rows += [{**scene_base, "convention": c, "status": "error", "error": error[:1000]}
-                     for c in ("standard", "paper")]
-            continue
-        for convention, values in scores.items():
-            rows.append({**scene_base, **values, "convention": convention, "status": "ok",
-                         "fuse_s": fuse_s})
-        save_figure_data(run, name, scene, fused, index)
+                 "wall_s": time.perf_counter() - t0} for c in ("standard", "paper")], []
+    rows: list[dict[str, Any]] = []
+    band_rows: list[pd.DataFrame] = []
+    with clock.stage("quality"):
+        for index in tqdm(range(len(scenes)), desc=f"{name}: scenes", leave=False):
+            result = score_scene(spec, model, lambda i=index: scenes.load(i), scenes.names[index],
+                                 run.device)
+            scene_base = dict(base)
+            if result.scene is not None:
+                scene_base["degradation"] = json.dumps(result.scene.meta.degradation, default=str)
+            rows += result.rows(scene_base)
+            if not result.ok:
+                tqdm.write(f"[{name}] scene {result.name}: {result.error}")
+                continue
+            band_rows.append(per_band_rows(name, result.scene, result.fused))
+            if index < run.args.figure_scenes:
+                save_figure_cubes(run, name, result.scene, result.fused)
     for row in rows:
         row["wall_s"] = time.perf_counter() - t0
-    return rows
+    return rows, band_rows
 
 
-def scene_anchor(run: Run, spec: methods.MethodSpec, scene: Any) -> torch.Tensor | None:
-    """The convex anchor for methods that need one: the Scene's own, else our CNMF, cached."""
-    if "anchor" not in spec.needs:
-        return None
-    if scene.anchor is not None:
-        return scene.anchor
-    cache = run.out / "anchors" / f"{file_stem(scene.name)}.npz"
-    if cache.exists():
-        return torch.from_numpy(np.load(cache)["anchor"])
+def measure_cost_and_speed(run: BenchmarkRun, spec: methods.MethodSpec, model: Any,
+                           clock: StageClock) -> dict[str, Any]:
+    """The cost and speed columns; a failure is recorded in ``cost_error``, never raised."""
+    try:
+        with clock.stage("cost"):
+            cost = measure_cost(run, spec, model)
+        with clock.stage("latency"):
+            speed = measure_speed(run, spec, cost.get("gflops_counter"))
+    except Exception as exc:  # noqa: BLE001 - recorded in the rows
+        return {"cost_error": f"{type(exc).__name__}: {exc}"[:500]}
+    errors = [e for e in (cost.get("cost_error"), speed.pop("speed_error", None)) if e]
+    cost.update(speed)
+    if errors:
+        cost["cost_error"] = "; ".join(errors)
+    return cost
+
+
+def add_anchors(scenes: SceneCache, device: torch.device, cache_dir: Path) -> None:
+    """Give every loadable scene without an anchor cube the suite's CNMF estimate (computed
+    once per scene, cached as ``cache_dir/<scene>.npz``), for the methods that need one."""
     cnmf = methods.get("cnmf")
-    anchor = fuse(methods.build("cnmf", scene.bands, scene.msi_bands, int(scene.meta.ratio)),
-                  cnmf, scene, torch.device("cpu"))
-    io.write_npz(cache, anchor=anchor.numpy())
-    return anchor
+    for i in range(len(scenes)):
+        try:
+            scene = scenes.load(i)
+        except Exception:  # noqa: BLE001 - the scene's error rows say why
+            continue
+        if scene.anchor is not None:
+            continue
+        cache = cache_dir / f"{file_stem(scene.name)}.npz"
+        if cache.exists():
+            anchor = torch.from_numpy(np.load(cache)["anchor"])
+        else:
+            model = cnmf.build_model(scene.bands, scene.msi_bands, int(scene.meta.ratio))
+            anchor = cnmf.fuse(model, scene, torch.device("cpu"))
+            fileio.write_npz(cache, anchor=anchor.numpy())
+        scenes.replace(i, replace(scene, anchor=anchor))
 
 
-def save_figure_data(run: Run, name: str, scene: Any, fused: torch.Tensor, index: int) -> None:
-    band_rows = pd.DataFrame({"method": name, "scene": scene.name,
-                              "band": np.arange(scene.bands),
-                              "wavelength_nm": (scene.meta.wavelengths_nm
-                                                if scene.meta.wavelengths_nm is not None
-                                                else np.full(scene.bands, np.nan)),
-                              "psnr": per_band_psnr(fused, scene)})
-    path = run.out / "per_band.csv"
-    old = pd.read_csv(path) if path.exists() else pd.DataFrame()
-    if len(old):
-        old = old[~((old["method"] == name) & (old["scene"] == scene.name))]
-    io.write_csv(path, pd.concat([old, band_rows], ignore_index=True))
-    if index >= run.args.figure_scenes:
-        return
+def per_band_rows(name: str, scene: Scene, fused: torch.Tensor) -> pd.DataFrame:
+    wl = scene.meta.wavelengths_nm
+    return pd.DataFrame({"method": name, "scene": scene.name, "band": np.arange(scene.bands),
+                         "wavelength_nm": wl if wl is not None else np.full(scene.bands, np.nan),
+                         "psnr": per_band_psnr(fused, scene)})
+
+
+def save_figure_cubes(run: BenchmarkRun, name: str, scene: Scene, fused: torch.Tensor) -> None:
+    """The fused cube (and the scene's GT once) for the image figures."""
     fused_dir = run.out / "fused"
     stem = file_stem(scene.name)
-    io.write_npz(fused_dir / f"{stem}__{name}.npz", fused=fused.numpy())
+    fileio.write_npz(fused_dir / f"{stem}__{name}.npz", fused=fused.numpy())
     gt_path = fused_dir / f"{stem}__gt.npz"
     if not gt_path.exists():
         wl = scene.meta.wavelengths_nm
-        io.write_npz(gt_path, gt=scene.gt.numpy(),
-                     wavelengths_nm=np.asarray(wl if wl is not None else np.arange(scene.bands)))
+        fileio.write_npz(gt_path, gt=scene.gt.numpy(),
+                         wavelengths_nm=np.asarray(wl if wl is not None else np.arange(scene.bands)))
 
 
 def report(out: Path, figures: bool) -> str:
@@ -362,17 +458,39 @@ def report(out: Path, figures: bool) -> str:
     return table1_markdown(result)
 
 
+def stage_table(run: BenchmarkRun) -> str:
+    """Seconds per method and stage, as Markdown (the end-of-run summary)."""
+    frame = pd.DataFrame([{"method": name, **{s: run.stage_s.get(name, {}).get(s, 0.0)
+                                              for s in STAGES}, "total": run.method_s.get(name, 0.0)}
+                          for name in run.names])
+    return frame.to_markdown(index=False, floatfmt=".1f")
+
+
+def load_scenes(args: argparse.Namespace, run: BenchmarkRun) -> tuple[SceneCache, Sequence[Scene]]:
+    """The scored split (cached) and, when some deep method will train, the train split."""
+    options = {k: v for k, v in (("root", args.root), ("list", args.list)) if v}
+    scenes = SceneCache(datasets.get(args.dataset, split=args.split, **options))
+    specs = [methods.get(n) for n in run.names]
+    needs_training = run.profile.train_steps > 0 and any(
+        s.family == "deep" and s.name not in run.checkpoints for s in specs)
+    train: Sequence[Scene] = []
+    if needs_training:
+        train_options = {k: v for k, v in options.items() if k != "list"}
+        train = list(datasets.get(args.dataset, split="train", **train_options))
+    if any("anchor" in s.needs for s in specs):
+        add_anchors(scenes, run.device, run.out / "anchors")
+        if train:
+            cache = SceneCache(train)
+            add_anchors(cache, run.device, run.out / "anchors")
+            train = [cache.load(i) for i in range(len(cache))]
+    return scenes, train
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
-        run = Run(args)
-        options = {k: v for k, v in (("root", args.root), ("list", args.list)) if v}
-        scenes = datasets.get(args.dataset, split=args.split, **options)
-        train_options = {k: v for k, v in options.items() if k != "list"}
-        needs_training = run.profile.train_steps > 0 and any(
-            methods.get(n).family == "deep" and n not in run.checkpoints for n in run.names)
-        train_scenes = (datasets.get(args.dataset, split="train", **train_options)
-                        if needs_training else [])
+        run = BenchmarkRun(args)
+        scenes, train_scenes = load_scenes(args, run)
     except (ValueError, KeyError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -380,6 +498,7 @@ def main(argv: list[str] | None = None) -> int:
     from benchmarks.cost.roofline import matmul_rate
 
     run.common["matmul_gflops"] = np.nan if args.no_cost else matmul_rate(run.device) / 1e9
+    run.setup_s = time.perf_counter() - run.t0
     run.write_meta(finished=False)
     print(f"run {run.run_id}: {len(run.names)} methods on {args.dataset}/{args.split} "
           f"({len(scenes)} scenes), profile {args.profile}, {run.common['device_name']}")
@@ -387,9 +506,17 @@ def main(argv: list[str] | None = None) -> int:
         if args.resume and run.done(name):
             tqdm.write(f"[{name}] already done, skipped (--resume)")
             continue
-        run.commit(name, run_method(run, name, scenes, train_scenes))
+        clock = StageClock()
+        rows, band_rows = run_method(run, methods.get(name), scenes, train_scenes, clock)
+        run.commit(name, rows, band_rows, clock)
+    t_report = time.perf_counter()
+    table = report(run.out, figures=not args.no_report)
+    run.report_s = time.perf_counter() - t_report
     run.write_meta(finished=True)
-    print(report(run.out, figures=not args.no_report))
+    print(table)
+    print(f"\nseconds per method and stage (setup {run.setup_s:.1f} s, report "
+          f"{run.report_s:.1f} s, whole run {time.perf_counter() - run.t0:.1f} s):")
+    print(stage_table(run))
     print(f"results in {run.out}")
     errors = run.rows[run.rows["status"] == "error"]
     if len(errors):

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import methods
 from benchmarks.training import distributed
@@ -47,7 +49,7 @@ def _recipe_defaults(argv: list[str] | None) -> dict[str, object]:
 
 def _recipes_epilog() -> str:
     lines = ["recipes (the defaults; None above means \"the method's recipe\"):"]
-    for name in methods.list():
+    for name in methods.list_methods():
         r = methods.get(name).recipe
         if r is not None:
             lines.append(f"  {name}: {r.loss_name}, {r.optimizer} lr {r.lr:g}, {r.scheduler}, "
@@ -139,11 +141,12 @@ def describe(summary: dict[str, object]) -> str:
     return text
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
+def run_cli(train: Callable[[], dict[str, Any]], report: Callable[[dict[str, Any]], None]) -> int:
+    """Run ``train()`` as a command: errors as one line (exit 2; 1 when training diverged), the
+    process group torn down, ``report(summary)`` on the main process."""
     env = distributed.detect()
     try:
-        summary = run(args)
+        summary = train()
     except (ValueError, KeyError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -153,10 +156,19 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         distributed.teardown(env)
     if env.is_main:
+        report(summary)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+
+    def report(summary: dict[str, Any]) -> None:
         print(describe(summary))
         print(f"evaluate: python -m benchmarks.evaluate --method {args.method} --checkpoint "
               f"{summary['best'] or summary['last']} (--root R --list L | --dataset NAME)")
-    return 0
+
+    return run_cli(lambda: run(args), report)
 
 
 if __name__ == "__main__":

@@ -7,11 +7,11 @@
 """
 
 from datasets.errors import DataError
-from datasets.normalise import PaperNormalisation, minmax_normalise, to_original
-from datasets.registry import SceneList, get, list_datasets, register_dataset
+from datasets.normalise import minmax_normalise, to_original
+from datasets.registry import SceneList, get, list_datasets, register_dataset, registered_dataset
 from datasets.scene import Scene, SceneMeta
 
 __all__ = [
-    "DataError", "PaperNormalisation", "Scene", "SceneList", "SceneMeta", "get", "list_datasets",
-    "minmax_normalise", "register_dataset", "to_original",
+    "DataError", "Scene", "SceneList", "SceneMeta", "get", "list_datasets",
+    "minmax_normalise", "register_dataset", "registered_dataset", "to_original",
 ]

@@ -13,13 +13,14 @@ names the file (and key) and says what was expected.
 from __future__ import annotations
 
 import os
-import tempfile
 import zipfile
 from collections.abc import Callable, Iterable
+from pathlib import Path
 
 import numpy as np
 
 from datasets.errors import DataError
+from fileio import write_atomic, write_text
 
 GT_FILE = "GT.npz.npy"
 HRMSI_FILE = "hrmsi.npz"
@@ -190,22 +191,14 @@ def check_entry(root: str, entry: str) -> list[DataError]:
     return problems
 
 
-def _atomic_write(path: str, write: Callable[[object], None]) -> None:
-    """Write via ``write(file)`` to a temporary file beside ``path``, then rename it into place."""
-    directory = os.path.dirname(path) or "."
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+def _save_npy(path: Path, array: np.ndarray) -> None:
+    with open(path, "wb") as f:  # a file object: np.save would append ".npy" to the name
+        np.save(f, array)
 
 
-def atomic_write_text(path: str, text: str) -> None:
-    _atomic_write(path, lambda f: f.write(text.encode()))
+def _save_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
+    with open(path, "wb") as f:
+        np.savez(f, **arrays)
 
 
 def write_entry(root: str, entry: str, gt: np.ndarray, lrhsi: dict[str, np.ndarray],
@@ -218,13 +211,13 @@ def write_entry(root: str, entry: str, gt: np.ndarray, lrhsi: dict[str, np.ndarr
     d = entry_dir(root, entry)
     os.makedirs(d, exist_ok=True)
     f32 = {k: np.ascontiguousarray(v, dtype=np.float32) for k, v in {**lrhsi, **hrmsi}.items()}
-    _atomic_write(os.path.join(d, GT_FILE),
-                  lambda f: np.save(f, np.ascontiguousarray(gt, dtype=np.float32)))
-    _atomic_write(os.path.join(d, LRHSI_FILE), lambda f: np.savez(f, **{k: f32[k] for k in lrhsi}))
-    _atomic_write(os.path.join(d, HRMSI_FILE), lambda f: np.savez(f, **{k: f32[k] for k in hrmsi}))
+    write_atomic(os.path.join(d, GT_FILE),
+                 lambda tmp: _save_npy(tmp, np.ascontiguousarray(gt, dtype=np.float32)))
+    write_atomic(os.path.join(d, LRHSI_FILE), lambda tmp: _save_npz(tmp, {k: f32[k] for k in lrhsi}))
+    write_atomic(os.path.join(d, HRMSI_FILE), lambda tmp: _save_npz(tmp, {k: f32[k] for k in hrmsi}))
     return d
 
 
 def write_list(path: str, entries: Iterable[str]) -> None:
     """A list file, one entry per line, each with a trailing '/' (the authors' code needs it)."""
-    atomic_write_text(path, "".join(f"{e.rstrip('/')}/\n" for e in entries))
+    write_text(path, "".join(f"{e.rstrip('/')}/\n" for e in entries))

@@ -1,20 +1,16 @@
-"""Value domains: the suite's unit domain, original units, and the authors' [-1, 1] mapping.
+"""The suite's unit domain and original units.
 
 A Scene's GT is min-max normalised per scene to [0, 1] (``meta.scale``/``meta.offset`` recorded,
-original = value * scale + offset), and its LR-HSI and HR-MSI are in that same unit domain.
-``PaperNormalisation`` is the HSSDCT/QRCODE training mapping on top of it: (x - 0.5) * 2 for GT and
-inputs alike (for the GT this is "min-max to [0, 1], then to [-1, 1]"); its inverse brings a
-prediction back to the unit domain, and ``to_original`` from there to original units.
+original = value * scale + offset), and its LR-HSI and HR-MSI are in that same unit domain. A
+method that works in another range (the authors' [-1, 1]) maps into it through its adapter.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import numpy as np
 import torch
 
-from datasets.scene import Scene, SceneMeta
+from datasets.scene import SceneMeta
 
 
 def minmax_normalise(gt: torch.Tensor | np.ndarray, hwc: bool = False
@@ -44,26 +40,3 @@ def to_original(x: torch.Tensor, meta: SceneMeta) -> torch.Tensor:
     if scale.ndim == 1:  # per band
         scale, offset = scale[:, None, None], offset[:, None, None]
     return x * scale + offset
-
-
-class PaperNormalisation:
-    """The authors' mapping between the unit domain [0, 1] and [-1, 1]: y = (x - 0.5) * 2."""
-
-    name = "pm1"
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return (x - 0.5) * 2.0
-
-    def inverse(self, y: torch.Tensor) -> torch.Tensor:
-        return y / 2.0 + 0.5
-
-    def to_original(self, y: torch.Tensor, meta: SceneMeta) -> torch.Tensor:
-        """[-1, 1] prediction -> original units of the scene whose ``meta`` is given."""
-        return to_original(self.inverse(y), meta)
-
-    def apply(self, scene: Scene) -> Scene:
-        """A copy of ``scene`` with LR-HSI, HR-MSI and GT mapped to [-1, 1]."""
-        gt = None if scene.gt is None else self.forward(scene.gt)
-        meta = replace(scene.meta, units=f"{scene.meta.units}, then (x - 0.5) * 2")
-        return replace(scene, lrhsi=self.forward(scene.lrhsi), hrmsi=self.forward(scene.hrmsi),
-                       gt=gt, meta=meta)

@@ -27,7 +27,6 @@ from datasets.layout import (
     HRMSI_KEYS,
     LRHSI_KEYS,
     SPLIT_FILE,
-    atomic_write_text,
     write_entry,
     write_list,
 )
@@ -44,6 +43,7 @@ from datasets.simulate import (
 )
 from datasets.split import SPLITS, plan_stripes
 from datasets.srf import SENSORS, srf_matrix
+from fileio import write_text
 
 
 def _hwc(t: torch.Tensor) -> np.ndarray:
@@ -120,8 +120,8 @@ def prepare(cube: Cube, out: str, tile: int = 64, ratio: int = 4, train_stride: 
         "disjoint": "checked: no tile of one split shares a pixel with a tile of another",
         "seed": seed,
     }
-    atomic_write_text(os.path.join(out, DEGRADATION_FILE), json.dumps(degradation, indent=1))
-    atomic_write_text(os.path.join(out, SPLIT_FILE), json.dumps(split_record, indent=1))
+    write_text(os.path.join(out, DEGRADATION_FILE), json.dumps(degradation, indent=1))
+    write_text(os.path.join(out, SPLIT_FILE), json.dumps(split_record, indent=1))
     return split_record
 
 

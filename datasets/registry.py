@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import fnmatch
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, overload
 
@@ -79,6 +80,22 @@ def register_dataset(
         return factory
 
     return decorator
+
+
+@contextmanager
+def registered_dataset(
+    name: str, factory: Callable[..., Sequence[Scene]], **options: Any
+) -> Iterator[DatasetSpec]:
+    """Register ``factory`` under ``name`` for the duration of a ``with`` block (tests, examples);
+    the entry is removed afterwards, whatever happens inside."""
+    _load_all()
+    if name in _REGISTRY:
+        raise ValueError(f"dataset {name!r} is already registered")
+    register_dataset(name, **options)(factory)
+    try:
+        yield _REGISTRY[name]
+    finally:
+        _REGISTRY.pop(name, None)
 
 
 def _load_all() -> None:

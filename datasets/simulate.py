@@ -93,10 +93,12 @@ def blur_decimate(gt: torch.Tensor, psf: np.ndarray, ratio: int) -> torch.Tensor
 
 
 def add_awgn(x: torch.Tensor, snr_db: float, generator: torch.Generator) -> torch.Tensor:
-    """``x`` plus white Gaussian noise at ``snr_db`` = 10 log10(mean(x^2) / sigma^2)."""
-    power = float(x.to(torch.float64).pow(2).mean())
+    """``x`` plus white Gaussian noise at ``snr_db`` = 10 log10(mean(x^2) / sigma^2), one sigma
+    for the whole tensor (a scene, or a training batch as the authors do); computed in float64
+    on ``x``'s device, whose generator ``generator`` is."""
+    power = float(x.detach().to(torch.float64).pow(2).mean())
     sigma = math.sqrt(power / 10.0 ** (snr_db / 10.0))
-    noise = torch.randn(x.shape, generator=generator, dtype=torch.float64) * sigma
+    noise = torch.randn(x.shape, generator=generator, dtype=torch.float64, device=x.device) * sigma
     return (x.to(torch.float64) + noise).to(x.dtype)
 
 

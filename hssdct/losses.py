@@ -1,14 +1,14 @@
 """HSSDCT's training loss, as the released ``train.py`` computes it.
 
 loss = SmoothL1(beta=1) + 0.1 * SAM loss + 0.1 * band-wise loss, on (B, C, H, W) tensors in the
-model's [-1, 1] domain. Pure functions plus a small module wrapper.
+model's [-1, 1] domain. Pure functions.
 """
 
 from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
-from torch import Tensor, nn
+from torch import Tensor
 
 SAM_WEIGHT = 0.1
 BANDWISE_WEIGHT = 0.1
@@ -59,10 +59,3 @@ def hssdct_loss(pred: Tensor, target: Tensor) -> Tensor:
     return (F.smooth_l1_loss(pred, target, beta=1.0)
             + SAM_WEIGHT * sam_loss(pred, target)
             + BANDWISE_WEIGHT * bandwise_loss(pred, target))
-
-
-class HSSDCTLoss(nn.Module):
-    """Module form of :func:`hssdct_loss`: ``loss(pred, target) -> scalar``."""
-
-    def forward(self, pred: Tensor, target: Tensor) -> Tensor:
-        return hssdct_loss(pred, target)

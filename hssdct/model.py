@@ -4,7 +4,7 @@ C.-M. Lee, Y.-H. Ho, Y.-F. Lin, J.-W. Lee, L.-W. Kang, C.-C. Hsu, ICASSP 2026,
 https://arxiv.org/abs/2602.00490
 
 This is our own implementation of the model as the authors' released code computes it
-(``specs/hssdct.md``); ``hssdct.official`` maps the released checkpoints onto it. Paper name ->
+(``docs/hssdct.md``); ``hssdct.official`` maps the released checkpoints onto it. Paper name ->
 released-code name -> ours: HDRTB -> ``SwinBasedFeatFusionBlock`` -> :class:`HDRTB`; HTB ->
 ``swinK`` -> :class:`HTB`; SSCL -> ``SCC`` -> :class:`SSCL`; feature projection -> ``DFE`` ->
 :class:`DualFeatureExtraction`. The whole network works in the authors' [-1, 1] domain and does

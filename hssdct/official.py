@@ -15,6 +15,7 @@ from collections.abc import Mapping
 
 import torch
 
+from fileio.checkpoints import load_state_dict
 from hssdct.model import HSSDCT, HSSDCTConfig
 
 # (our pattern, official replacement), applied in order to every key of our state_dict.
@@ -56,21 +57,6 @@ def to_official(model: HSSDCT) -> OrderedDict[str, torch.Tensor]:
     return OrderedDict((official_key(k), v) for k, v in model.state_dict().items())
 
 
-def unwrap_checkpoint(obj: object, source: str = "state_dict") -> dict[str, torch.Tensor]:
-    """Accept ``{'model': sd}`` or a bare state_dict; strip a ``module.`` (DataParallel) prefix."""
-    if isinstance(obj, Mapping) and "model" in obj and isinstance(obj["model"], Mapping):
-        obj = obj["model"]
-    if not isinstance(obj, Mapping):
-        raise ValueError(f"{source}: expected a state_dict or {{'model': state_dict}}, "
-                         f"got {type(obj).__name__}")
-    state = {}
-    for key, value in obj.items():
-        if not isinstance(value, torch.Tensor):
-            raise ValueError(f"{source}: entry {key!r} is {type(value).__name__}, not a tensor")
-        state[key.removeprefix("module.")] = value
-    return state
-
-
 def infer_config(state: Mapping[str, torch.Tensor]) -> dict[str, int]:
     """bands, msi_bands, nf and gc read from an official state_dict's shapes (when present)."""
     found: dict[str, int] = {}
@@ -85,15 +71,6 @@ def infer_config(state: Mapping[str, torch.Tensor]) -> dict[str, int]:
     return found
 
 
-def _read(state_dict_or_path: Mapping | str | os.PathLike) -> tuple[object, str]:
-    if isinstance(state_dict_or_path, str | os.PathLike):
-        path = os.fspath(state_dict_or_path)
-        if not os.path.isfile(path):
-            raise ValueError(f"checkpoint {path!r} does not exist")
-        return torch.load(path, map_location="cpu", weights_only=True), path
-    return state_dict_or_path, "state_dict"
-
-
 def from_official(state_dict_or_path: Mapping | str | os.PathLike, **config) -> HSSDCT:
     """Build an :class:`HSSDCT` and load the authors' weights into it (strictly).
 
@@ -104,8 +81,9 @@ def from_official(state_dict_or_path: Mapping | str | os.PathLike, **config) -> 
     ``torch.load(path, map_location="cpu", weights_only=True)``. The model is returned in
     training mode, like any new module: call ``.eval()`` for inference.
     """
-    obj, source = _read(state_dict_or_path)
-    state = unwrap_checkpoint(obj, source)
+    state = load_state_dict(state_dict_or_path)
+    source = (os.fspath(state_dict_or_path) if isinstance(state_dict_or_path, str | os.PathLike)
+              else "state_dict")
     model = HSSDCT(HSSDCTConfig(**{**infer_config(state), **config}))
     ours = model.state_dict()
     to_ours = {official_key(k): k for k in ours}

@@ -1,18 +1,10 @@
-"""Registry of fusion methods: ``methods.list()``, ``methods.get(name)``, ``methods.build(name, ...)``.
+"""Registry of fusion methods: ``methods.list_methods()``, ``methods.get(name)``, ``methods.build(...)``.
 
-Each method lives in one file of this package and registers itself with ``@register``.
+Each method lives in one file of this package and registers its adapter with ``@register``.
 """
 
-from methods.registry import (
-    MethodSpec,
-    Published,
-    TrainingRecipe,
-    build,
-    get,
-    list_methods,
-    register,
-)
+from methods.adapter import MethodSpec, Published, TrainingRecipe, WeightFormat
+from methods.registry import build, get, list_methods, register, registered
 
-list = list_methods  # noqa: A001  (timm-style name: methods.list("hss*"))
-
-__all__ = ["MethodSpec", "Published", "TrainingRecipe", "build", "get", "list", "list_methods", "register"]
+__all__ = ["MethodSpec", "Published", "TrainingRecipe", "WeightFormat", "build", "get",
+           "list_methods", "register", "registered"]

@@ -1,6 +1,7 @@
 """Shared pieces of the classical fusion entries (GSA, SFIM-HS, MTF-GLP-HS, CNMF, HySure).
 
-Sensor model (Wald's protocol, as in DESIGN.md), for a high-resolution cube Z (C, H, W):
+Sensor model (Wald's protocol; docs/data-layout.md, "Degradation model") for a high-resolution
+cube Z (C, H, W):
 
     LR-HSI = decimate_r(PSF * Z)        HR-MSI = SRF · Z
 
@@ -28,6 +29,7 @@ the registry's batched tensors and the per-scene numpy work of each method.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -310,24 +312,30 @@ class ClassicalFusion(torch.nn.Module):
 
     Called as ``m(lrhsi (B, C, h, w), hrmsi (B, c, r*h, r*w), srf=None, psf=None) -> (B, C, H, W)``
     on [0, 1] values; srf (c, C) and psf (k, k) are numpy arrays or tensors shared by the batch.
-    ``params`` holds every setting; ``sensors`` holds, after a call, the Sensors used per sample.
-    Subclasses implement ``fuse(lrhsi (C, h, w), hrmsi (c, H, W), sensors) -> (C, H, W)`` in numpy,
+    ``config`` (a dataclass) holds every setting; ``sensors`` holds, after a call, the Sensors used
+    per sample. Subclasses implement ``fuse_arrays(lrhsi (C, h, w), hrmsi (c, H, W), sensors) ->
+    (C, H, W)`` in numpy,
     and set ``uses_srf = False`` when only the PSF matters to them (a given SRF then still helps
     fit the PSF's sampling phase, and a missing one is not estimated).
     """
 
     uses_srf = True
 
-    def __init__(self, bands: int, msi_bands: int, ratio: int, params: dict[str, Any]) -> None:
+    def __init__(self, bands: int, msi_bands: int, ratio: int, config: Any) -> None:
         super().__init__()
         for name, value in (("bands", bands), ("msi_bands", msi_bands), ("ratio", ratio)):
             if int(value) != value or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
         self.bands, self.msi_bands, self.ratio = int(bands), int(msi_bands), int(ratio)
-        self.params = dict(params)
+        self.config = config
         self.sensors: list[Sensors] = []
 
-    def fuse(self, lrhsi: np.ndarray, hrmsi: np.ndarray, sensors: Sensors) -> np.ndarray:
+    @property
+    def params(self) -> dict[str, Any]:
+        """The settings as a dict."""
+        return dataclasses.asdict(self.config)
+
+    def fuse_arrays(self, lrhsi: np.ndarray, hrmsi: np.ndarray, sensors: Sensors) -> np.ndarray:
         raise NotImplementedError
 
     def _check(self, lrhsi: torch.Tensor, hrmsi: torch.Tensor) -> None:
@@ -362,12 +370,20 @@ class ClassicalFusion(torch.nn.Module):
                 psf: Any = None) -> torch.Tensor:
         self._check(lrhsi, hrmsi)
         srf_np, psf_np = self._side(srf, psf)
-        nonneg = bool(self.params.get("srf_nonneg", True))
-        smooth = float(self.params.get("srf_smooth", 0.0))
+        nonneg = bool(getattr(self.config, "srf_nonneg", True))
+        smooth = float(getattr(self.config, "srf_smooth", 0.0))
         outs, self.sensors = [], []
         for i in range(lrhsi.shape[0]):
             lr, hr = as_array(lrhsi[i], "lrhsi"), as_array(hrmsi[i], "hrmsi")
             sensors = fit_sensors(lr, hr, self.ratio, srf_np, psf_np, nonneg, smooth, self.uses_srf)
             self.sensors.append(sensors)
-            outs.append(self.fuse(lr, hr, sensors))
+            outs.append(self.fuse_arrays(lr, hr, sensors))
         return torch.from_numpy(np.stack(outs)).to(dtype=lrhsi.dtype, device=lrhsi.device)
+
+
+def check_positive_ints(config: Any, *names: str) -> None:
+    """ValueError unless each named field of ``config`` is a positive integer."""
+    for name in names:
+        value = getattr(config, name)
+        if int(value) != value or value < 1:
+            raise ValueError(f"{name} must be a positive integer, got {value!r}")

@@ -28,9 +28,12 @@ The updates run in float32 (costs in float64) and W, H are floored at 1e-12.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 import numpy as np
 
-from methods._classical import ClassicalFusion, Sensors
+from methods._classical import ClassicalFusion, Sensors, check_positive_ints
 from methods.registry import register
 
 PAPER = "Yokoya, Yairi, Iwasaki, IEEE TGRS 50(2):528-537, 2012 (CNMF); VCA init: Nascimento, " \
@@ -123,7 +126,7 @@ def multiplicative_updates(v: np.ndarray, w: np.ndarray, h: np.ndarray, delta: f
 class CNMFFusion(ClassicalFusion):
     """Coupled NMF (Yokoya 2012) on numpy, sample by sample."""
 
-    def fuse(self, lrhsi: np.ndarray, hrmsi: np.ndarray, sensors: Sensors) -> np.ndarray:
+    def fuse_arrays(self, lrhsi: np.ndarray, hrmsi: np.ndarray, sensors: Sensors) -> np.ndarray:
         p = self.params
         bands, h, w = lrhsi.shape
         c, hr_h, hr_w = hrmsi.shape
@@ -168,27 +171,25 @@ class CNMFFusion(ClassicalFusion):
         return (w_h.astype(np.float64) @ h_m.astype(np.float64)).reshape(bands, hr_h, hr_w)
 
 
-@register(
-    "cnmf",
-    family="classical",
-    label="CNMF",
-    paper=PAPER,
-    needs=("srf", "psf"),
-    defaults={"endmembers": 30, "inner_iters": 200, "outer_iters": 1, "inner_tol": 1e-8,
-              "outer_tol": 1e-2, "seed": 0, "srf_nonneg": True},
-    notes="Authors' code schedule (2016 release): VCA init, 200 inner / 1 outer iterations; "
-          "endmembers fixed at min(30, C) instead of max(30, VD).",
-)
-def cnmf(bands: int, msi_bands: int, ratio: int = 4, endmembers: int = 30, inner_iters: int = 200,
-         outer_iters: int = 1, inner_tol: float = 1e-8, outer_tol: float = 1e-2, seed: int = 0,
-         srf_nonneg: bool = True) -> CNMFFusion:
+@dataclass(frozen=True)
+class CNMFConfig:
     """endmembers (capped at the band and LR-pixel counts), iteration limits and tolerances, the
     VCA seed, and NNLS (True) or LS for a missing SRF."""
-    for name, value in (("endmembers", endmembers), ("inner_iters", inner_iters),
-                        ("outer_iters", outer_iters)):
-        if int(value) != value or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    params = {"endmembers": int(endmembers), "inner_iters": int(inner_iters),
-              "outer_iters": int(outer_iters), "inner_tol": inner_tol, "outer_tol": outer_tol,
-              "seed": seed, "srf_nonneg": srf_nonneg}
-    return CNMFFusion(bands, msi_bands, ratio, params)
+
+    endmembers: int = 30
+    inner_iters: int = 200
+    outer_iters: int = 1
+    inner_tol: float = 1e-8
+    outer_tol: float = 1e-2
+    seed: int = 0
+    srf_nonneg: bool = True
+
+    def __post_init__(self) -> None:
+        check_positive_ints(self, "endmembers", "inner_iters", "outer_iters")
+
+
+@register("cnmf", family="classical", label="CNMF", paper=PAPER, needs=("srf", "psf"),
+          notes="Authors' code schedule (2016 release): VCA init, 200 inner / 1 outer "
+                "iterations; endmembers fixed at min(30, C) instead of max(30, VD).")
+def cnmf(bands: int, msi_bands: int, ratio: int = 4, **cfg: Any) -> CNMFFusion:
+    return CNMFFusion(bands, msi_bands, ratio, CNMFConfig(**cfg))

@@ -25,8 +25,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from methods._inputs import check_inputs
 from methods.registry import Published, TrainingRecipe, register
-from methods.ssrnet import check_inputs
 
 PAPER = ('J.-F. Hu, T.-Z. Huang, L.-J. Deng, H.-X. Dou, D. Hong, G. Vivone, "Fusformer: A '
          'Transformer-Based Fusion Network for Hyperspectral Image Super-Resolution", '
@@ -106,7 +106,7 @@ class Fusformer(nn.Module):
         super().__init__()
         if cfg.attn_tile < 1:
             raise ValueError(f"attn_tile must be >= 1, got {cfg.attn_tile}")
-        self.cfg = cfg
+        self.config = cfg
 
         def attention() -> PreNormResidual:
             return PreNormResidual(cfg.dim, PixelAttention(cfg.dim, cfg.heads, cfg.head_dim,
@@ -126,7 +126,7 @@ class Fusformer(nn.Module):
                                   nn.Conv2d(cfg.dim, cfg.bands, 3, padding=1))
 
     def forward(self, lrhsi: torch.Tensor, hrmsi: torch.Tensor) -> torch.Tensor:
-        check_inputs(lrhsi, hrmsi, self.cfg.bands, self.cfg.msi_bands, self.cfg.ratio)
+        check_inputs(lrhsi, hrmsi, self.config.bands, self.config.msi_bands, self.config.ratio)
         up = F.interpolate(lrhsi, size=hrmsi.shape[-2:], mode="bicubic", align_corners=False)
         tokens = self.embed(torch.cat([up, hrmsi.to(up.dtype)], 1).permute(0, 2, 3, 1))
         features = self.layers(tokens).permute(0, 3, 1, 2)
@@ -138,12 +138,7 @@ PUBLISHED_DATASET = "AVIRIS 172 bands, x4, 256x256"
 
 
 @register(
-    "fusformer",
-    family="deep",
-    domain="pm1",
-    label="Fusformer",
-    paper=PAPER,
-    needs=("training",),
+    "fusformer", family="deep", domain="pm1", label="Fusformer", paper=PAPER,
     recipe=TrainingRecipe(
         loss_fn=F.l1_loss, loss_name="l1", optimizer="adam", lr=1e-3, weight_decay=0.0,
         scheduler="step", step_size=200, gamma=0.1, epochs=1000, batch_size=32, crop_size=64,
@@ -158,8 +153,6 @@ PUBLISHED_DATASET = "AVIRIS 172 bands, x4, 256x256"
         Published(source=PUBLISHED_SOURCE, dataset=PUBLISHED_DATASET, params_m=0.18,
                   flops_g=11.74, psnr=38.637, sam=1.678, msi_bands=6, counter="unknown (GMACs)"),
     ),
-    defaults={"dim": 48, "heads": 3, "head_dim": 16, "mlp_dim": 48, "encoder_depth": 2,
-              "decoder_depth": 2, "attn_tile": 64},
     notes=("pixel-token attention, global up to 64x64 and tiled 64x64 beyond (authors test in "
            "64x64 patches); published 11.74 G at 256x256 matches linear+conv MACs only, "
            "without the attention matmuls"),

@@ -19,6 +19,8 @@ The toolbox degrades the pan with MATLAB's imresize; here it is degraded with th
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from methods._classical import ClassicalFusion, Sensors, band_groups
@@ -50,7 +52,7 @@ class GSAFusion(ClassicalFusion):
 
     uses_srf = False
 
-    def fuse(self, lrhsi: np.ndarray, hrmsi: np.ndarray, sensors: Sensors) -> np.ndarray:
+    def fuse_arrays(self, lrhsi: np.ndarray, hrmsi: np.ndarray, sensors: Sensors) -> np.ndarray:
         hs_up = sensors.upsample(lrhsi)
         msi_lr = sensors.degrade(hrmsi)
         groups = band_groups(lrhsi, msi_lr)
@@ -61,16 +63,13 @@ class GSAFusion(ClassicalFusion):
         return out
 
 
-@register(
-    "gsa",
-    family="classical",
-    label="GSA",
-    paper=PAPER,
-    needs=("srf", "psf"),
-    defaults={},
-    notes="HS bands grouped by their most correlated MSI band, GSA per group (Yokoya 2017 "
-          "toolbox); bicubic upsampling at the PSF centres; pan degraded with the PSF.",
-)
-def gsa(bands: int, msi_bands: int, ratio: int = 4) -> GSAFusion:
+@dataclass(frozen=True)
+class GSAConfig:
     """GSA has no free parameters (the intensity weights and gains are regressions)."""
-    return GSAFusion(bands, msi_bands, ratio, {})
+
+
+@register("gsa", family="classical", label="GSA", paper=PAPER, needs=("srf", "psf"),
+          notes="HS bands grouped by their most correlated MSI band, GSA per group (Yokoya 2017 "
+                "toolbox); bicubic upsampling at the PSF centres; pan degraded with the PSF.")
+def gsa(bands: int, msi_bands: int, ratio: int = 4) -> GSAFusion:
+    return GSAFusion(bands, msi_bands, ratio, GSAConfig())

@@ -26,10 +26,13 @@ to a few border pixels.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 import numpy as np
 import torch
 
-from methods._classical import ClassicalFusion, Sensors
+from methods._classical import ClassicalFusion, Sensors, check_positive_ints
 from methods.registry import register
 
 PAPER = ("Simões, Bioucas-Dias, Almeida, Chanussot, IEEE TGRS 53(6):3373-3388, 2015 (HySure); "
@@ -94,7 +97,7 @@ def hysure_admm(yh_up: torch.Tensor, mask: torch.Tensor, yym: torch.Tensor, ire_
 class HySureFusion(ClassicalFusion):
     """HySure's fusion step (Simões 2015) with the scene's (or estimated) SRF and PSF."""
 
-    def fuse(self, lrhsi: np.ndarray, hrmsi: np.ndarray, sensors: Sensors) -> np.ndarray:
+    def fuse_arrays(self, lrhsi: np.ndarray, hrmsi: np.ndarray, sensors: Sensors) -> np.ndarray:
         prm = self.params
         bands, h, w = lrhsi.shape
         c, hr_h, hr_w = hrmsi.shape
@@ -123,30 +126,30 @@ class HySureFusion(ClassicalFusion):
         return (basis @ x.double().numpy().reshape(p, -1)).reshape(bands, hr_h, hr_w) * scale
 
 
-@register(
-    "hysure",
-    family="classical",
-    label="HySure",
-    paper=PAPER,
-    needs=("srf", "psf"),
-    defaults={"subspace": 10, "lambda_phi": 5e-4, "lambda_m": 1.0, "mu": 0.05, "iters": 200,
-              "srf_nonneg": False, "srf_smooth": 10.0},
-    notes="Authors' released settings (HS+MS demo): p = 10, λφ = 5e-4, λm = 1, μ = 0.05, 200 ADMM "
-          "iterations, SRF by band-smooth LS (λR = 10); SVD subspace of the LR-HSI. Yokoya 2017's "
-          "comparison used p = 30, λφ = 1e-3.",
-)
-def hysure(bands: int, msi_bands: int, ratio: int = 4, subspace: int = 10,
-           lambda_phi: float = 5e-4, lambda_m: float = 1.0, mu: float = 0.05, iters: int = 200,
-           srf_nonneg: bool = False, srf_smooth: float = 10.0) -> HySureFusion:
+@dataclass(frozen=True)
+class HySureConfig:
     """subspace: p (capped at C); lambda_phi: VTV weight; lambda_m: MSI data weight; mu: ADMM
     penalty; iters: ADMM iterations; srf_nonneg, srf_smooth: how a missing SRF is estimated
     (HySure's own estimate: unconstrained, band-difference penalty λ_R = 10)."""
-    for name, value in (("subspace", subspace), ("iters", iters)):
-        if int(value) != value or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    if mu <= 0 or lambda_phi < 0 or lambda_m < 0 or srf_smooth < 0:
-        raise ValueError(f"need mu > 0 and lambda_phi, lambda_m, srf_smooth >= 0, got {mu}, "
-                         f"{lambda_phi}, {lambda_m}, {srf_smooth}")
-    params = {"subspace": int(subspace), "lambda_phi": lambda_phi, "lambda_m": lambda_m, "mu": mu,
-              "iters": int(iters), "srf_nonneg": srf_nonneg, "srf_smooth": srf_smooth}
-    return HySureFusion(bands, msi_bands, ratio, params)
+
+    subspace: int = 10
+    lambda_phi: float = 5e-4
+    lambda_m: float = 1.0
+    mu: float = 0.05
+    iters: int = 200
+    srf_nonneg: bool = False
+    srf_smooth: float = 10.0
+
+    def __post_init__(self) -> None:
+        check_positive_ints(self, "subspace", "iters")
+        if self.mu <= 0 or self.lambda_phi < 0 or self.lambda_m < 0 or self.srf_smooth < 0:
+            raise ValueError(f"need mu > 0 and lambda_phi, lambda_m, srf_smooth >= 0, got "
+                             f"{self.mu}, {self.lambda_phi}, {self.lambda_m}, {self.srf_smooth}")
+
+
+@register("hysure", family="classical", label="HySure", paper=PAPER, needs=("srf", "psf"),
+          notes="Authors' released settings (HS+MS demo): p = 10, λφ = 5e-4, λm = 1, μ = 0.05, "
+                "200 ADMM iterations, SRF by band-smooth LS (λR = 10); SVD subspace of the "
+                "LR-HSI. Yokoya 2017's comparison used p = 30, λφ = 1e-3.")
+def hysure(bands: int, msi_bands: int, ratio: int = 4, **cfg: Any) -> HySureFusion:
+    return HySureFusion(bands, msi_bands, ratio, HySureConfig(**cfg))

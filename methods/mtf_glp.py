@@ -21,6 +21,9 @@ PSF centres (Yokoya's code uses the 23-tap interpolator, which needs power-of-tw
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 import numpy as np
 
 from methods._classical import PAN_MODES, ClassicalFusion, Sensors, pans_and_lowpass
@@ -45,25 +48,27 @@ class MTFGLPFusion(ClassicalFusion):
 
     uses_srf = False
 
-    def fuse(self, lrhsi: np.ndarray, hrmsi: np.ndarray, sensors: Sensors) -> np.ndarray:
-        pans, pans_low = pans_and_lowpass(lrhsi, hrmsi, sensors, self.params["pan"])
+    def fuse_arrays(self, lrhsi: np.ndarray, hrmsi: np.ndarray, sensors: Sensors) -> np.ndarray:
+        pans, pans_low = pans_and_lowpass(lrhsi, hrmsi, sensors, self.config.pan)
         hs_up = sensors.upsample(lrhsi)
         gains = regression_gains(hs_up, pans_low)
         return hs_up + gains[:, None, None] * (pans - pans_low)
 
 
-@register(
-    "mtf_glp_hs",
-    family="classical",
-    label="MTF-GLP-HS",
-    paper=PAPER,
-    needs=("srf", "psf"),
-    defaults={"pan": "regression"},
-    notes="MTF filter = the scene's PSF (given or Gaussian-fitted); regression pans and gains "
-          "(Yokoya 2017 GLP-HS); bicubic expansion at the PSF centres.",
-)
-def mtf_glp_hs(bands: int, msi_bands: int, ratio: int = 4, pan: str = "regression") -> MTFGLPFusion:
+@dataclass(frozen=True)
+class MTFGLPConfig:
     """pan: "regression" (per-band least-squares pan) | "select" (most correlated MSI band)."""
-    if pan not in PAN_MODES:
-        raise ValueError(f"pan must be one of {PAN_MODES}, got {pan!r}")
-    return MTFGLPFusion(bands, msi_bands, ratio, {"pan": pan})
+
+    pan: str = "regression"
+
+    def __post_init__(self) -> None:
+        if self.pan not in PAN_MODES:
+            raise ValueError(f"pan must be one of {PAN_MODES}, got {self.pan!r}")
+
+
+@register("mtf_glp_hs", family="classical", label="MTF-GLP-HS", paper=PAPER,
+          needs=("srf", "psf"),
+          notes="MTF filter = the scene's PSF (given or Gaussian-fitted); regression pans and "
+                "gains (Yokoya 2017 GLP-HS); bicubic expansion at the PSF centres.")
+def mtf_glp_hs(bands: int, msi_bands: int, ratio: int = 4, **cfg: Any) -> MTFGLPFusion:
+    return MTFGLPFusion(bands, msi_bands, ratio, MTFGLPConfig(**cfg))

@@ -23,8 +23,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from methods._inputs import check_inputs
 from methods.registry import Published, TrainingRecipe, register
-from methods.ssrnet import check_inputs
 
 PAPER = ('S. Deng, L.-J. Deng, X. Wu, R. Ran, D. Hong, G. Vivone, "PSRT: Pyramid Shuffle-and-'
          'Reshuffle Transformer for Multispectral and Hyperspectral Image Fusion", IEEE TGRS 61, '
@@ -113,7 +113,7 @@ class PSRT(nn.Module):
 
     def __init__(self, cfg: PSRTConfig) -> None:
         super().__init__()
-        self.cfg = cfg
+        self.config = cfg
         self.embed = nn.Conv2d(cfg.bands + cfg.msi_bands, cfg.embed_dim, 3, padding=1)
         self.blocks = nn.Sequential(*(
             ShuffleReshuffleBlock(cfg.embed_dim, cfg.heads, win, cfg.mlp_ratio, cfg.qk_scale)
@@ -123,7 +123,7 @@ class PSRT(nn.Module):
         self.multiple = max(cfg.windows)
 
     def forward(self, lrhsi: torch.Tensor, hrmsi: torch.Tensor) -> torch.Tensor:
-        check_inputs(lrhsi, hrmsi, self.cfg.bands, self.cfg.msi_bands, self.cfg.ratio)
+        check_inputs(lrhsi, hrmsi, self.config.bands, self.config.msi_bands, self.config.ratio)
         up = F.interpolate(lrhsi, size=hrmsi.shape[-2:], mode="bicubic", align_corners=False)
         x = torch.cat([up, hrmsi.to(up.dtype)], 1)
         h, w = x.shape[-2:]
@@ -137,12 +137,7 @@ AUTHORS = "PSRT paper (authors' own results; different data, for sanity only)"
 
 
 @register(
-    "psrt",
-    family="deep",
-    domain="pm1",
-    label="PSRT",
-    paper=PAPER,
-    needs=("training",),
+    "psrt", family="deep", domain="pm1", label="PSRT", paper=PAPER,
     recipe=TrainingRecipe(
         loss_fn=F.l1_loss, loss_name="l1", optimizer="adam", lr=1e-4, weight_decay=0.0,
         scheduler="cosine", epochs=2000, batch_size=32, crop_size=64, flips=False, rot90=False,
@@ -154,7 +149,6 @@ AUTHORS = "PSRT paper (authors' own results; different data, for sanity only)"
         Published(source=AUTHORS, dataset="Chikusei, x4", psnr=47.99, msi_bands=3),
         Published(source=AUTHORS, dataset="Pavia University, x4", psnr=36.77, msi_bands=4),
     ),
-    defaults={"embed_dim": 32, "heads": 8, "windows": (8, 4, 2), "stages": 2},
     notes="windows 8/4/2 x 2 stages; inputs replicate-padded to a multiple of 8 internally",
 )
 def psrt(bands: int, msi_bands: int, ratio: int = 4, **cfg: Any) -> PSRT:

@@ -1,82 +1,19 @@
-"""The method registry: one decorator registers a fusion method; nothing else is edited.
+"""The method registry: one decorator registers a fusion method's adapter; nothing else is edited.
 
     @register("bicubic", family="baseline", paper="...")
-    def bicubic(bands, msi_bands, ratio, **cfg): return BicubicFusion(ratio)
+    def bicubic(bands, msi_bands, ratio, **cfg): return BicubicUpsampling(ratio)
 
-Every built method is called as ``method(lrhsi, hrmsi, **side)`` with batched tensors
-lrhsi (B, C, h, w) and hrmsi (B, c, H, W), returning (B, C, H, W). ``side`` holds what the entry
-``needs`` (``srf`` (c, C), ``psf`` (k, k), ``anchor`` (B, C, H, W)), taken from the Scene.
-``domain`` says which value range the built object expects: ``unit`` means the Scene's [0, 1]
-values, ``pm1`` means the authors' (x - 0.5) * 2 mapping, applied by the caller in both directions.
+What an entry declares, and how the suite uses it, is ``methods/adapter.py``'s ``MethodSpec``.
 """
 
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
 
-Family = Literal["deep", "classical", "baseline"]
-Domain = Literal["unit", "pm1"]
-NEEDS = frozenset({"srf", "psf", "anchor", "training"})
-
-
-@dataclass(frozen=True)
-class Published:
-    """Figures a paper claims for a method (never measured here). Units: M params, G FLOPs, dB, deg."""
-
-    source: str
-    dataset: str
-    params_m: float | None = None
-    flops_g: float | None = None
-    psnr: float | None = None
-    sam: float | None = None
-    msi_bands: int = 4
-    counter: str = "unknown"
-
-
-@dataclass(frozen=True)
-class TrainingRecipe:
-    """A deep method's training recipe, as data the shared trainer reads.
-
-    loss: name of a loss in the method's own package, resolved by ``loss_fn`` (a callable
-    ``(pred, target) -> scalar`` in the model's domain).
-    """
-
-    loss_fn: Callable[..., Any]
-    loss_name: str
-    optimizer: str = "adam"
-    lr: float = 1e-4
-    weight_decay: float = 0.0
-    scheduler: str = "cosine"  # "cosine" (to eta_min over the epochs) or "step"
-    eta_min: float = 1e-10
-    step_size: int = 200
-    gamma: float = 0.5
-    epochs: int = 1000
-    batch_size: int = 4
-    crop_size: int = 128  # HR crop, a multiple of the ratio
-    flips: bool = True
-    rot90: bool = True
-    train_snr_db: float | None = None  # AWGN on the LR-HSI during training only
-    seed: int = 0
-    source: str = ""
-
-
-@dataclass(frozen=True)
-class MethodSpec:
-    name: str
-    family: Family
-    build: Callable[..., Any]
-    label: str
-    paper: str = ""
-    needs: frozenset[str] = frozenset()
-    domain: Domain = "unit"
-    recipe: TrainingRecipe | None = None
-    published: tuple[Published, ...] = ()
-    defaults: dict[str, Any] = field(default_factory=dict)
-    notes: str = ""
-
+from methods.adapter import NEEDS, Domain, Family, MethodSpec, Published, TrainingRecipe, WeightFormat
 
 _REGISTRY: dict[str, MethodSpec] = {}
 
@@ -91,8 +28,8 @@ def register(
     domain: Domain = "unit",
     recipe: TrainingRecipe | None = None,
     published: tuple[Published, ...] = (),
-    defaults: dict[str, Any] | None = None,
     notes: str = "",
+    weight_formats: tuple[WeightFormat, ...] = (),
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Decorator: register ``build(bands, msi_bands, ratio, **cfg)`` under ``name``."""
     unknown = set(needs) - NEEDS
@@ -100,6 +37,9 @@ def register(
         raise ValueError(f"method {name!r}: unknown needs {sorted(unknown)}; known: {sorted(NEEDS)}")
     if family not in ("deep", "classical", "baseline"):
         raise ValueError(f"method {name!r}: family must be deep|classical|baseline, got {family!r}")
+    if family == "deep" and recipe is None:
+        raise ValueError(f"method {name!r}: a deep method needs recipe=TrainingRecipe(...) "
+                         "(from methods import TrainingRecipe)")
 
     def decorator(build: Callable[..., Any]) -> Callable[..., Any]:
         if name in _REGISTRY and _REGISTRY[name].build.__qualname__ != build.__qualname__:
@@ -107,11 +47,25 @@ def register(
         _REGISTRY[name] = MethodSpec(
             name=name, family=family, build=build, label=label or name, paper=paper,
             needs=frozenset(needs), domain=domain, recipe=recipe, published=tuple(published),
-            defaults=dict(defaults or {}), notes=notes,
+            notes=notes, weight_formats=tuple(weight_formats),
         )
         return build
 
     return decorator
+
+
+@contextmanager
+def registered(name: str, build: Callable[..., Any], **options: Any) -> Iterator[MethodSpec]:
+    """Register ``build`` under ``name`` for the duration of a ``with`` block (tests, examples);
+    the entry is removed afterwards, whatever happens inside."""
+    _load_all()
+    if name in _REGISTRY:
+        raise ValueError(f"method {name!r} is already registered")
+    register(name, **options)(build)
+    try:
+        yield _REGISTRY[name]
+    finally:
+        _REGISTRY.pop(name, None)
 
 
 def _load_all() -> None:
@@ -119,10 +73,10 @@ def _load_all() -> None:
     import importlib
     import pkgutil
 
-    import methods
-
-    for info in pkgutil.walk_packages(methods.__path__, prefix="methods."):
-        if info.name.rsplit(".", 1)[-1].startswith("_") or info.name.endswith(".registry"):
+    package = importlib.import_module("methods")
+    for info in pkgutil.walk_packages(package.__path__, prefix="methods."):
+        leaf = info.name.rsplit(".", 1)[-1]
+        if leaf.startswith("_") or leaf in ("registry", "adapter"):
             continue
         importlib.import_module(info.name)
 
@@ -141,6 +95,5 @@ def get(name: str) -> MethodSpec:
 
 
 def build(name: str, bands: int, msi_bands: int, ratio: int = 4, **cfg: Any) -> Any:
-    """Build a registered method, with the entry's defaults overridden by ``cfg``."""
-    spec = get(name)
-    return spec.build(bands, msi_bands, ratio, **{**spec.defaults, **cfg})
+    """Build a registered method with the options ``cfg``."""
+    return get(name).build_model(bands, msi_bands, ratio, **cfg)

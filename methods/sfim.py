@@ -17,6 +17,9 @@ Denominators are floored at ``eps``.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 import numpy as np
 
 from methods._classical import PAN_MODES, ClassicalFusion, Sensors, pans_and_lowpass
@@ -31,25 +34,27 @@ class SFIMFusion(ClassicalFusion):
 
     uses_srf = False
 
-    def fuse(self, lrhsi: np.ndarray, hrmsi: np.ndarray, sensors: Sensors) -> np.ndarray:
-        pans, pans_low = pans_and_lowpass(lrhsi, hrmsi, sensors, self.params["pan"])
-        return sensors.upsample(lrhsi) * pans / np.maximum(pans_low, self.params["eps"])
+    def fuse_arrays(self, lrhsi: np.ndarray, hrmsi: np.ndarray, sensors: Sensors) -> np.ndarray:
+        pans, pans_low = pans_and_lowpass(lrhsi, hrmsi, sensors, self.config.pan)
+        return sensors.upsample(lrhsi) * pans / np.maximum(pans_low, self.config.eps)
 
 
-@register(
-    "sfim",
-    family="classical",
-    label="SFIM-HS",
-    paper=PAPER,
-    needs=("srf", "psf"),
-    defaults={"pan": "regression", "eps": 1e-6},
-    notes="Per-band regression pan (Yokoya 2017 mode 2); bicubic expansion at the PSF centres.",
-)
-def sfim(bands: int, msi_bands: int, ratio: int = 4, pan: str = "regression",
-         eps: float = 1e-6) -> SFIMFusion:
+@dataclass(frozen=True)
+class SFIMConfig:
     """pan: "regression" | "select"; eps: floor of the low-pass pan in the ratio."""
-    if pan not in PAN_MODES:
-        raise ValueError(f"pan must be one of {PAN_MODES}, got {pan!r}")
-    if eps <= 0:
-        raise ValueError(f"eps must be positive, got {eps}")
-    return SFIMFusion(bands, msi_bands, ratio, {"pan": pan, "eps": eps})
+
+    pan: str = "regression"
+    eps: float = 1e-6
+
+    def __post_init__(self) -> None:
+        if self.pan not in PAN_MODES:
+            raise ValueError(f"pan must be one of {PAN_MODES}, got {self.pan!r}")
+        if self.eps <= 0:
+            raise ValueError(f"eps must be positive, got {self.eps}")
+
+
+@register("sfim", family="classical", label="SFIM-HS", paper=PAPER, needs=("srf", "psf"),
+          notes="Per-band regression pan (Yokoya 2017 mode 2); bicubic expansion at the PSF "
+                "centres.")
+def sfim(bands: int, msi_bands: int, ratio: int = 4, **cfg: Any) -> SFIMFusion:
+    return SFIMFusion(bands, msi_bands, ratio, SFIMConfig(**cfg))

@@ -27,6 +27,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from methods._inputs import check_inputs
 from methods.registry import TrainingRecipe, register
 
 PAPER = ('X. Zhang, W. Huang, Q. Wang, X. Li, "SSR-NET: Spatial-Spectral Reconstruction Network '
@@ -78,7 +79,7 @@ class SSRNet(nn.Module):
 
     def __init__(self, cfg: SSRNetConfig) -> None:
         super().__init__()
-        self.cfg = cfg
+        self.config = cfg
         self.register_buffer("positions", torch.tensor(insertion_positions(cfg.bands, cfg.msi_bands)),
                              persistent=False)
         self.fuse = conv_relu(cfg.bands)
@@ -91,30 +92,14 @@ class SSRNet(nn.Module):
         return up.index_copy(1, self.positions, hrmsi.to(up.dtype))
 
     def forward(self, lrhsi: torch.Tensor, hrmsi: torch.Tensor) -> torch.Tensor:
-        check_inputs(lrhsi, hrmsi, self.cfg.bands, self.cfg.msi_bands, self.cfg.ratio)
+        check_inputs(lrhsi, hrmsi, self.config.bands, self.config.msi_bands, self.config.ratio)
         x = self.fuse(self.insert(lrhsi, hrmsi))
         x = x + self.spatial(x)
         return x + self.spectral(x)
 
 
-def check_inputs(lrhsi: torch.Tensor, hrmsi: torch.Tensor, bands: int, msi_bands: int,
-                 ratio: int) -> None:
-    """ValueError unless lrhsi is (B, bands, h, w) and hrmsi (B, msi_bands, ratio*h, ratio*w)."""
-    if lrhsi.ndim != 4 or lrhsi.shape[1] != bands:
-        raise ValueError(f"lrhsi must be (B, {bands}, h, w), got {tuple(lrhsi.shape)}")
-    h, w = lrhsi.shape[-2:]
-    if hrmsi.shape != (lrhsi.shape[0], msi_bands, ratio * h, ratio * w):
-        raise ValueError(f"hrmsi must be (B, {msi_bands}, {ratio * h}, {ratio * w}) for ratio "
-                         f"{ratio}, got {tuple(hrmsi.shape)}")
-
-
 @register(
-    "ssrnet",
-    family="deep",
-    domain="unit",
-    label="SSR-Net",
-    paper=PAPER,
-    needs=("training",),
+    "ssrnet", family="deep", domain="unit", label="SSR-Net", paper=PAPER,
     recipe=TrainingRecipe(
         loss_fn=ssrnet_loss, loss_name="mse + spatial-edge mse + spectral-edge mse",
         optimizer="adam", lr=1e-4, scheduler="cosine", epochs=10000, batch_size=1,

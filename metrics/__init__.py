@@ -2,7 +2,7 @@
 
 Every function takes pred and target (B,C,H,W), float32 or float64, on any device, and returns
 one value per image (or per band / per pixel where its name says so), computed on the inputs'
-device and dtype. Each takes `convention="standard" | "paper"` (DESIGN.md "Metric conventions",
+device and dtype. Each takes `convention="standard" | "paper"` (docs/metrics.md,
 `metrics.conventions`); `compute_all` gives every metric of a convention at once, as one dict of
 Python numbers per image.
 

@@ -97,7 +97,8 @@ def test_entry_is_classical_with_paper_needs_and_recorded_params(name):
     assert spec.needs == frozenset({"srf", "psf"})
     assert len(spec.paper) > 20 and spec.label
     built = methods.build(name, 24, 4, 4)
-    assert built.params == spec.defaults
+    assert spec.config_of(built, 24, 4, 4) == {"bands": 24, "msi_bands": 4, "ratio": 4,
+                                               **built.params}
     assert not list(built.parameters())
 
 

@@ -11,10 +11,11 @@ from datasets.__main__ import main as datasets_cli
 from datasets.cubes import Cube
 from datasets.errors import DataError
 from datasets.layout import read_entry, write_entry
-from datasets.normalise import PaperNormalisation, to_original
+from datasets.normalise import to_original
 from datasets.paper import PaperLayout
 from datasets.prepare import prepare
 from datasets.simulate import derived_seed, simulate_scene
+from methods.adapter import from_domain, to_domain
 
 C = 24
 WAVELENGTHS = np.linspace(420.0, 2400.0, C)
@@ -106,15 +107,15 @@ def test_tile_option_cuts_aligned_tiles(layout):
         datasets.get("paper", root=root, split="val", tile=6)[0]
 
 
-def test_paper_normalisation_maps_unit_to_pm1_and_back_to_original_units(layout):
+def test_pm1_domain_maps_unit_to_pm1_and_back_to_original_units(layout):
     root, _ = layout
     scene = datasets.get("paper", root=root, split="test")[0]
-    norm = PaperNormalisation()
-    pm1 = norm.apply(scene)
-    assert float(pm1.gt.min()) == -1.0 and float(pm1.gt.max()) == 1.0
-    torch.testing.assert_close(pm1.lrhsi, (scene.lrhsi - 0.5) * 2)
+    pm1 = to_domain(scene.gt, "pm1")
+    assert float(pm1.min()) == -1.0 and float(pm1.max()) == 1.0
+    torch.testing.assert_close(to_domain(scene.lrhsi, "pm1"), (scene.lrhsi - 0.5) * 2)
     raw = torch.from_numpy(np.load(os.path.join(root, scene.name, "GT.npz.npy")).transpose(2, 0, 1))
-    torch.testing.assert_close(norm.to_original(pm1.gt, scene.meta), raw, rtol=1e-6, atol=1e-3)
+    torch.testing.assert_close(to_original(from_domain(pm1, "pm1"), scene.meta), raw,
+                               rtol=1e-6, atol=1e-3)
     torch.testing.assert_close(to_original(scene.gt, scene.meta), raw, rtol=1e-6, atol=1e-3)
 
 
@@ -168,27 +169,15 @@ def test_missing_key_is_named(tmp_path):
         load(tmp_path, msi_bands=6)
 
 
-def test_wrong_shape_is_named(tmp_path):
-    small_entry(tmp_path, gt=np.zeros((16, 16), np.float32))
-    with pytest.raises(DataError, match=r"GT\.npz\.npy: array has shape \(16, 16\).*3-D"):
-        load(tmp_path)
-
-
-def test_band_count_mismatch_between_gt_and_lr_is_named(tmp_path):
-    small_entry(tmp_path, lrhsi=np.zeros((4, 4, 4), np.float32))
-    with pytest.raises(DataError, match=r"lrhsi\.npz:lrhsi: 4 bands but GT\.npz\.npy has 5"):
-        load(tmp_path)
-
-
-def test_band_count_mismatch_in_hr_is_named(tmp_path):
-    small_entry(tmp_path, hrmsi4=np.zeros((16, 16, 3), np.float32))
-    with pytest.raises(DataError, match=r"hrmsi\.npz:hrmsi4: 3 bands; expected 4"):
-        load(tmp_path)
-
-
-def test_lr_size_that_is_not_an_integer_ratio_is_named(tmp_path):
-    small_entry(tmp_path, lrhsi=np.zeros((5, 5, 5), np.float32))
-    with pytest.raises(DataError, match=r"lrhsi\.npz:lrhsi: size 5x5"):
+@pytest.mark.parametrize(("key", "shape", "message"), [
+    ("gt", (16, 16), r"GT\.npz\.npy: array has shape \(16, 16\).*3-D"),
+    ("lrhsi", (4, 4, 4), r"lrhsi\.npz:lrhsi: 4 bands but GT\.npz\.npy has 5"),
+    ("hrmsi4", (16, 16, 3), r"hrmsi\.npz:hrmsi4: 3 bands; expected 4"),
+    ("lrhsi", (5, 5, 5), r"lrhsi\.npz:lrhsi: size 5x5"),
+], ids=["gt_not_3d", "lr_band_count_differs_from_gt", "hr_band_count", "lr_size_not_integer_ratio"])
+def test_array_of_the_wrong_shape_is_named(tmp_path, key, shape, message):
+    small_entry(tmp_path, **{key: np.zeros(shape, np.float32)})
+    with pytest.raises(DataError, match=message):
         load(tmp_path)
 
 

@@ -9,7 +9,7 @@ import torch
 
 import datasets
 from datasets.indian_pines import SPLITS, TEST_COLUMNS, TILE, TRAIN_COLUMNS, load_cube
-from datasets.registry import _REGISTRY, SceneList
+from datasets.registry import SceneList
 from datasets.split import check_disjoint
 from datasets.wavelengths import aviris172_bands, aviris_classic_bands, indian_pines_bands
 
@@ -104,17 +104,20 @@ def test_synthetic_abundances_are_smooth_mixtures():
 def test_registry_lists_gets_and_registers_datasets():
     assert {"indian_pines", "paper", "synthetic"} <= set(datasets.list_datasets())
 
-    @datasets.register_dataset("zz_scratch", description="scratch", splits=("test",))
     def scratch(split="test"):
         return SceneList(["one"], lambda i: "scene")
 
-    try:
+    with datasets.registered_dataset("zz_scratch", scratch, description="scratch",
+                                     splits=("test",)) as entry:
+        assert entry.factory is scratch and entry.splits == ("test",)
         assert datasets.list_datasets("zz_*") == ["zz_scratch"]
         assert datasets.get("zz_scratch")[0] == "scene"
         with pytest.raises(ValueError, match="has splits"):
             datasets.get("zz_scratch", split="train")
-    finally:
-        _REGISTRY.pop("zz_scratch")
+        with pytest.raises(ValueError, match="already registered"):
+            with datasets.registered_dataset("zz_scratch", scratch, description="again"):
+                pass
+    assert datasets.list_datasets("zz_*") == []
     with pytest.raises(KeyError, match="unknown dataset"):
         datasets.get("nope")
 

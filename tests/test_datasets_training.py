@@ -1,12 +1,14 @@
-"""Training samples: aligned crops, identical augmentation of all three images, patch dataset."""
+"""Training samples: aligned crops and identical augmentation of all three images.
+
+The dataset that draws them per (seed, epoch, index) is ``benchmarks.training.data.CropDataset``,
+tested in tests/test_training.py."""
 
 import numpy as np
 import pytest
 import torch
 
-from datasets.normalise import PaperNormalisation
 from datasets.simulate import blur_decimate, simulate_scene
-from datasets.training import TrainingPatches, augment, random_crop
+from datasets.training import augment, random_crop
 
 
 def scene(size=32, seed=0):
@@ -49,18 +51,3 @@ def test_augment_draws_every_transform():
             for k in range(200)}
     assert len(seen) == 8  # the dihedral group of the square
 
-
-def test_training_patches_are_deterministic_per_epoch_and_normalised():
-    scenes = [scene(seed=0), scene(seed=1)]
-    data = TrainingPatches(scenes, 16, patches_per_scene=3, seed=5)
-    assert len(data) == 6
-    lr, hr, gt = data[4]
-    assert lr.shape == (20, 4, 4) and hr.shape == (4, 16, 16) and gt.shape == (20, 16, 16)
-    assert gt.min() >= -1 and gt.max() <= 1
-    again = TrainingPatches(scenes, 16, patches_per_scene=3, seed=5)[4]
-    assert all(torch.equal(a, b) for a, b in zip((lr, hr, gt), again, strict=True))
-    data.set_epoch(1)
-    assert not torch.equal(data[4][2], gt)
-    unit = TrainingPatches(scenes, 16, normalisation=None, seed=5)[0][2]
-    torch.testing.assert_close(PaperNormalisation().forward(unit),
-                               TrainingPatches(scenes, 16, seed=5)[0][2])

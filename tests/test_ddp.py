@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 import torch
 
-from tests.test_training import TOY, register_toy, write_paper_layout
+from tests.toys import TOY, register_toy, write_paper_layout
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -9,17 +9,11 @@ import pytest
 import torch
 
 import methods
-from benchmarks.checkpoints import build_args, load_weights, read_file
+from benchmarks.checkpoints import build_args, load_weights
 from benchmarks.evaluate import main as evaluate
 from benchmarks.train import main as train
-from methods.registry import _REGISTRY
-from tests.test_training import TOY, register_toy, write_paper_layout
-
-
-@pytest.fixture
-def toy():
-    yield register_toy()
-    _REGISTRY.pop(TOY, None)
+from fileio.checkpoints import read_checkpoint
+from tests.toys import TOY, write_paper_layout
 
 
 def test_train_then_evaluate_writes_both_conventions_per_scene(toy, tmp_path, capsys):
@@ -105,7 +99,7 @@ def test_authors_fusionmamba_checkpoint_loads_and_says_how_to_build_its_model(tm
     source = methods.build("fusionmamba", 8, 3, dim=16)
     torch.save({"model": {f"module.{k}": v for k, v in to_official(source).items()}},
                tmp_path / "u2net.pth")
-    obj = read_file(tmp_path / "u2net.pth")
+    obj = read_checkpoint(tmp_path / "u2net.pth")
     spec = methods.get("fusionmamba")
     args = build_args(spec, obj, "u2net.pth")
     assert args == {"bands": 8, "msi_bands": 3, "dim": 16, "ratio": 4, "d_state": 8, "d_conv": 4}

@@ -1,8 +1,5 @@
 """FusionMamba reproduces the official U2Net's outputs (tests/fixtures/fusionmamba_small.*)."""
 
-from pathlib import Path
-
-import numpy as np
 import pytest
 import torch
 
@@ -11,27 +8,12 @@ from methods.fusionmamba import FusionMamba, FusionMambaConfig, from_official, s
 from methods.fusionmamba import model as fm_model
 from methods.fusionmamba import scan as fm_scan
 
-FIXTURE = Path(__file__).parent / "fixtures" / "fusionmamba_small.npz"
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny tensors: fanning out to threads costs more than it saves (and is noisy when shared)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")
-def oracle():
-    with np.load(FIXTURE) as data:
-        return {k: torch.from_numpy(data[k]) for k in data.files}
-
-
-@pytest.fixture(scope="module")
-def official_state(oracle):
-    return {k[len("param/"):]: v for k, v in oracle.items() if k.startswith("param/")}
+def official_state(fusionmamba_oracle):
+    return {k[len("param/"):]: v for k, v in fusionmamba_oracle.items() if k.startswith("param/")}
 
 
 @pytest.fixture(scope="module")
@@ -49,56 +31,57 @@ def max_error(got, want):
     return (got - want).abs().max().item()
 
 
-def test_output_matches_official_golden(model, oracle):
-    assert max_error(run(model, oracle), oracle["output/fused"]) < 1e-5
+def test_output_matches_official_golden(model, fusionmamba_oracle):
+    assert max_error(run(model, fusionmamba_oracle), fusionmamba_oracle["output/fused"]) < 1e-5
 
 
-def test_batch_of_two_matches_official_golden(model, oracle):
-    assert max_error(run(model, oracle, "extra/batch2/"), oracle["extra/batch2/output/fused"]) < 1e-5
+def test_batch_of_two_matches_official_golden(model, fusionmamba_oracle):
+    got = run(model, fusionmamba_oracle, "extra/batch2/")
+    assert max_error(got, fusionmamba_oracle["extra/batch2/output/fused"]) < 1e-5
 
 
-def test_non_square_input_matches_official_golden_without_rebuilding(model, oracle):
+def test_non_square_input_matches_official_golden_without_rebuilding(model, fusionmamba_oracle):
     """32 x 24 catches h/w mix-ups in the column-major scans; the model was never rebuilt."""
-    got = run(model, oracle, "extra/nonsquare/")
-    assert max_error(got, oracle["extra/nonsquare/output/fused"]) < 1e-5
+    got = run(model, fusionmamba_oracle, "extra/nonsquare/")
+    assert max_error(got, fusionmamba_oracle["extra/nonsquare/output/fused"]) < 1e-5
 
 
-def test_float64_matches_official_float64_golden(official_state, oracle):
+def test_float64_matches_official_float64_golden(official_state, fusionmamba_oracle):
     model = from_official({k: v.double() for k, v in official_state.items()}).double().eval()
     with torch.inference_mode():
-        got = model(oracle["input/lrhsi"].double(), oracle["input/hrmsi"].double())
-    assert max_error(got, oracle["output/fused_float64"]) < 1e-6
+        got = model(fusionmamba_oracle["input/lrhsi"].double(), fusionmamba_oracle["input/hrmsi"].double())
+    assert max_error(got, fusionmamba_oracle["output/fused_float64"]) < 1e-6
 
 
-def test_streaming_in_tiny_blocks_gives_the_same_output(model, oracle, monkeypatch):
+def test_streaming_in_tiny_blocks_gives_the_same_output(model, fusionmamba_oracle, monkeypatch):
     """Many streamed blocks and scan blocks: conv history and SSM state cross block borders."""
     monkeypatch.setitem(fm_model._STREAM_ELEMENTS, "cpu", 1)
     monkeypatch.setitem(fm_scan._BLOCK_ELEMENTS, "cpu", 1)
     assert fm_scan.block_tokens(4 * 8 * 16, torch.device("cpu")) < 64
-    assert max_error(run(model, oracle), oracle["output/fused"]) < 1e-5
+    assert max_error(run(model, fusionmamba_oracle), fusionmamba_oracle["output/fused"]) < 1e-5
 
 
-def test_stage_outputs_match_official_intermediates(model, oracle):
+def test_stage_outputs_match_official_intermediates(model, fusionmamba_oracle):
     """First fusion block (both streams) and the band weights, to localise a mismatch."""
     seen = {}
     hooks = [model.enc0.fusion.register_forward_hook(lambda m, i, o: seen.setdefault("fm", o)),
              model.band_attention.register_forward_hook(lambda m, i, o: seen.setdefault("att", o))]
     try:
-        run(model, oracle)
+        run(model, fusionmamba_oracle)
     finally:
         for h in hooks:
             h.remove()
-    assert max_error(seen["fm"][0], oracle["inter/stage0.fm/out0"]) < 1e-5
-    assert max_error(seen["fm"][1], oracle["inter/stage0.fm/out1"]) < 1e-5
-    assert max_error(seen["att"], oracle["inter/spe_attn"]) < 1e-6
+    assert max_error(seen["fm"][0], fusionmamba_oracle["inter/stage0.fm/out0"]) < 1e-5
+    assert max_error(seen["fm"][1], fusionmamba_oracle["inter/stage0.fm/out1"]) < 1e-5
+    assert max_error(seen["att"], fusionmamba_oracle["inter/spe_attn"]) < 1e-6
 
 
-def test_training_forward_equals_inference_and_gives_finite_gradients(model, oracle):
+def test_training_forward_equals_inference_and_gives_finite_gradients(model, fusionmamba_oracle):
     """With autograd each streamed block is a checkpoint; numbers must not change."""
     model.zero_grad()
-    lrhsi, hrmsi = oracle["input/lrhsi"], oracle["input/hrmsi"]
+    lrhsi, hrmsi = fusionmamba_oracle["input/lrhsi"], fusionmamba_oracle["input/hrmsi"]
     out = model(lrhsi, hrmsi)
-    assert max_error(out.detach(), oracle["output/fused"]) < 1e-5
+    assert max_error(out.detach(), fusionmamba_oracle["output/fused"]) < 1e-5
     out.square().mean().backward()
     grads = {n: p.grad for n, p in model.named_parameters()}
     assert all(g is not None and torch.isfinite(g).all() for g in grads.values())
@@ -107,12 +90,12 @@ def test_training_forward_equals_inference_and_gives_finite_gradients(model, ora
     model.zero_grad()
 
 
-def test_bf16_autocast_trains_with_the_scan_in_float32(official_state, oracle):
+def test_bf16_autocast_trains_with_the_scan_in_float32(official_state, fusionmamba_oracle):
     model = from_official(official_state)
     with torch.autocast("cpu", dtype=torch.bfloat16):
-        out = model(oracle["input/lrhsi"], oracle["input/hrmsi"])
+        out = model(fusionmamba_oracle["input/lrhsi"], fusionmamba_oracle["input/hrmsi"])
         out.float().abs().mean().backward()
-    assert max_error(out.detach().float(), oracle["output/fused"]) < 0.05
+    assert max_error(out.detach().float(), fusionmamba_oracle["output/fused"]) < 0.05
     assert all(torch.isfinite(p.grad).all() for p in model.parameters())
 
 
@@ -171,27 +154,28 @@ def test_init_follows_mamba_recipe():
     assert mamba.dt_proj_weight.abs().max() <= mamba.dt_rank ** -0.5
 
 
-def test_scan_macs_declared_by_modules_sum_to_the_closed_form(model, oracle):
+def test_scan_macs_declared_by_modules_sum_to_the_closed_form(model, fusionmamba_oracle):
     total = []
     hooks = [m.register_forward_hook(lambda m, i, o: total.append(m.analytic_macs(i, o)))
              for m in model.modules() if hasattr(m, "analytic_macs")]
     try:
-        run(model, oracle, "extra/nonsquare/")
+        run(model, fusionmamba_oracle, "extra/nonsquare/")
     finally:
         for h in hooks:
             h.remove()
     assert sum(total) == scan_recurrence_macs(model.config, 32, 24)
-    assert scan_recurrence_macs(FusionMambaConfig(), 256, 256) == 18_758_820_864  # spec section 11
+    # docs/fusionmamba.md, "Complexity" (section 11 of the source spec)
+    assert scan_recurrence_macs(FusionMambaConfig(), 256, 256) == 18_758_820_864
 
 
-def test_module_calls_follow_the_official_code_for_hook_counts(model, oracle):
+def test_module_calls_follow_the_official_code_for_hook_counts(model, fusionmamba_oracle):
     """Cross Mambas call conv, SiLU and x_proj as modules (official v7 CPU path), the others
     apply the same weights functionally (official fused path); x_proj sees every token once."""
     calls = []
     hooks = [m.register_forward_hook(lambda m, i, o, name=name: calls.append((name, i[0].numel())))
              for name, m in model.named_modules() if name.endswith(("mamba.conv", "mamba.act", "x_proj"))]
     try:
-        run(model, oracle, "")
+        run(model, fusionmamba_oracle, "")
     finally:
         for h in hooks:
             h.remove()

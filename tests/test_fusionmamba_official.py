@@ -65,7 +65,7 @@ def test_checkpoint_file_loads_with_weights_only(official_state, tmp_path):
 
 
 def test_missing_file_is_a_value_error(tmp_path):
-    with pytest.raises(ValueError, match="does not exist"):
+    with pytest.raises(ValueError, match="no such file"):
         from_official(tmp_path / "nope.pth")
 
 

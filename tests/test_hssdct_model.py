@@ -13,14 +13,7 @@ from hssdct.official import from_official, to_official
 TINY = {"bands": 8, "msi_bands": 3, "nf": 32}  # smallest valid width; LR sides >= 9
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Small forwards are thousands of tiny ops; at 2 threads on a shared box their OpenMP
-    barriers wait on other processes (seconds per forward). Values do not depend on it."""
-    saved = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(saved)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _inputs(batch=1, side=9, bands=8, msi=3, seed=0):

@@ -18,7 +18,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from hssdct.inference import fuse
+from benchmarks.hssdct_speed import forward_at
 from hssdct.model import (
     NEG_SLOPE,
     relative_position_index,
@@ -33,14 +33,7 @@ FIXTURES = Path(__file__).parent / "fixtures"
 ATOL = RTOL = 1e-4
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Small forwards are thousands of tiny ops; at 2 threads on a shared box their OpenMP
-    barriers wait on other processes (seconds per forward). Values do not depend on it."""
-    saved = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(saved)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def oracle_meta() -> dict:
@@ -105,7 +98,7 @@ def test_weight_recipe_covers_every_official_key():
 
 @pytest.mark.parametrize("case", ["", "_pad"])
 def test_output_matches_released_code(model, golden, case):
-    out = fuse(model, golden[f"input{case}/lrhsi"], golden[f"input{case}/hrmsi"])
+    out = forward_at(model, golden[f"input{case}/lrhsi"], golden[f"input{case}/hrmsi"])
     assert_close(out, golden[f"output{case}/fused"])
 
 
@@ -115,7 +108,7 @@ def test_strip_size_does_not_change_output(model, golden, case):
     meta = oracle_meta()
     tiny = from_official(oracle_state_dict(meta["state_dict"], meta["salt"]),
                          chunk_tokens=64, **oracle_config(meta)).eval()
-    out = fuse(tiny, golden[f"input{case}/lrhsi"], golden[f"input{case}/hrmsi"])
+    out = forward_at(tiny, golden[f"input{case}/lrhsi"], golden[f"input{case}/hrmsi"])
     assert_close(out, golden[f"output{case}/fused"])
 
 
@@ -165,8 +158,8 @@ def test_every_intermediate_matches_released_code(model, golden):
 
 def test_bf16_autocast_stays_close_to_fp32(model, golden):
     lr, hr = golden["input/lrhsi"], golden["input/hrmsi"]
-    ref = fuse(model, lr, hr)
-    low = fuse(model, lr, hr, precision="bf16")
+    ref = forward_at(model, lr, hr)
+    low = forward_at(model, lr, hr, precision="bf16")
     assert low.dtype == torch.float32
     rel = (low - ref).norm() / ref.norm()
     assert rel < 0.05, f"bf16 relative L2 error {rel:.4f}"

@@ -1,4 +1,4 @@
-"""Hand-computed cases for metrics/: values that follow from the definitions in DESIGN.md."""
+"""Hand-computed cases for metrics/: values that follow from the definitions in docs/metrics.md."""
 
 from __future__ import annotations
 

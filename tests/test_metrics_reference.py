@@ -1,5 +1,5 @@
 """metrics/ against independent references: torchmetrics where the conventions coincide, and NumPy
-transcriptions (plain loops) of the definitions in DESIGN.md "Metric conventions"."""
+transcriptions (plain loops) of the definitions in docs/metrics.md."""
 
 from __future__ import annotations
 
@@ -100,7 +100,7 @@ def test_cc_matches_torchmetrics_pearson_per_band(dtype):
 
 
 def np_paper(pred: np.ndarray, target: np.ndarray, ratio: float = 4) -> dict[str, float]:
-    """The `paper` convention for one (C,H,W) image, straight from DESIGN.md, with loops."""
+    """The `paper` convention for one (C,H,W) image, straight from docs/metrics.md, with loops."""
     c, h, w = target.shape
     lo, hi = target.min(), target.max()
     p, t = (pred - lo) / (hi - lo), (target - lo) / (hi - lo)

@@ -8,7 +8,8 @@ from torch import nn
 from torch.nn import functional as F
 
 import methods
-from methods.qrcode.model import QRCodeConfig, QRCodeStyle, attention_macs, weight_macs
+from methods.qrcode.blocks import input_groups
+from methods.qrcode.model import QRCodeConfig, QRCodeStyle, attention_macs
 
 SMALL = QRCodeConfig(bands=8, msi_bands=3, nf=16, gc=8, window=8, heads=2)
 LR = 8  # HR 32: a 4 x 4 grid of 8 x 8 windows, so the shifted layer's mask is exercised
@@ -101,6 +102,33 @@ def hook_weight_macs(model: nn.Module, *inputs: torch.Tensor, **side: torch.Tens
     return total
 
 
+def _mfb_macs_per_pixel(nf: int, gc: int, groups: int) -> int:
+    return 9 * (nf * nf + 8 * nf * gc + 6 * gc * gc) // groups
+
+
+def weight_macs(cfg: QRCodeConfig, lr_size: tuple[int, int]) -> dict[str, int]:
+    """The analytic oracle: closed-form conv + linear weight MACs (bias excluded) by part, for an
+    LR-HSI of ``lr_size``, from the architecture of docs/qrcode.md, section B.2.
+
+    This is what forward hooks on Conv2d/Linear count. The attention products (QK^T, AV) are
+    separate: ``methods.qrcode.model.attention_macs``.
+    """
+    h, w = lr_size
+    lr, mid, hr = h * w, 4 * h * w, 16 * h * w
+    c, nf, gc, g = cfg.bands, cfg.nf, cfg.gc, cfg.groups
+    g_in = input_groups(c, g)
+    return {
+        "hsi": lr * 9 * c * 2 * nf // g_in
+        + mid * 2 * 3 * _mfb_macs_per_pixel(2 * nf, gc // 2, g)
+        + hr * 9 * 2 * nf * nf // g,
+        "msi": hr * (9 * cfg.msi_bands * (nf // 2) + 2 * 3 * _mfb_macs_per_pixel(nf // 2, 2 * gc, 1)
+                     + 9 * (nf // 2) * nf),
+        "swam": cfg.swam_layers * hr * 4 * nf * nf,
+        "trunk": hr * (9 * nf * nf // g_in + cfg.trunk_blocks * 3 * _mfb_macs_per_pixel(nf, gc, g)
+                       + 9 * nf * c),
+    }
+
+
 @pytest.mark.parametrize("groups", [1, 2])
 def test_hook_macs_match_closed_form_at_small_input(groups):
     cfg = QRCodeConfig(**{**SMALL.__dict__, "groups": groups})
@@ -110,7 +138,7 @@ def test_hook_macs_match_closed_form_at_small_input(groups):
 
 
 def test_closed_form_macs_reproduce_spec_measurements_at_paper_size():
-    # specs/qrcode.md B.2 and golden/qrcode_measurements.json (LR 64, HR 256, torch 2.13 CPU):
+    # docs/qrcode.md, section B.6 (measured at LR 64, HR 256, torch 2.13 CPU):
     # forward-hook conv+linear total 2237.267247104 G; aten FlopCounterMode/2 2240.152928256 G.
     parts = weight_macs(QRCodeConfig(), (64, 64))
     assert parts["swam"] == 15_510_536_192
@@ -121,8 +149,8 @@ def test_closed_form_macs_reproduce_spec_measurements_at_paper_size():
 def test_registered_builders_make_the_two_entries():
     with_anchor = methods.build("qrcode", 8, 3, nf=16, gc=8, window=8, heads=2)
     ablation = methods.build("qrcode_noanchor", 8, 3, nf=16, gc=8, window=8, heads=2)
-    assert with_anchor.cfg.anchor == "given" and ablation.cfg.anchor == "bicubic"
-    lrhsi, hrmsi, _ = small_inputs(with_anchor.cfg, batch=1)
+    assert with_anchor.config.anchor == "given" and ablation.config.anchor == "bicubic"
+    lrhsi, hrmsi, _ = small_inputs(with_anchor.config, batch=1)
     with torch.no_grad():
         assert ablation.eval()(lrhsi, hrmsi).shape == (1, 8, 32, 32)
 

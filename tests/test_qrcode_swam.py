@@ -1,4 +1,5 @@
-"""SWAM (the spec's inferred shifted-window cross attention) against the spec's own oracle."""
+"""SWAM (the inferred shifted-window cross attention of docs/qrcode.md, section B.3) against its
+own oracle (section C)."""
 
 from __future__ import annotations
 

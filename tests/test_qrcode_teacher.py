@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 import torch
 
+from fileio.checkpoints import load_state_dict
 from methods.qrcode.blocks import lrelu
 from methods.qrcode.official import (
     from_official,
-    load_official_checkpoint,
     official_name_to_ours,
     our_name_to_official,
     to_official,
@@ -63,7 +63,7 @@ def test_teacher_param_count_matches_official_small_build():
 @pytest.mark.parametrize(
     ("cfg", "expected"),
     [
-        (TeacherConfig(), 33_832_082),  # specs/qrcode.md A.4, measured on the official class
+        (TeacherConfig(), 33_832_082),  # docs/qrcode.md, section A.4, measured on the official class
         (TeacherConfig(msi_bands=6), 33_833_630),
         (TeacherConfig(groups=4, gc=48), 14_735_762),  # "COCNN-Light"
         (TeacherConfig(trunk_blocks=9), 41_922_704),  # A.5 budget-matched trunk
@@ -95,7 +95,7 @@ def _ours_for_inter(official: str) -> tuple[str, bool]:
 
     ``conv_fuse`` is the official Sequential(conv, LReLU); ours is the plain conv ``fuse``. The
     golden ``codfeat.0.MFB1.conv1`` is the raw conv output (the hook clone precedes the in-place
-    LReLU; the spec's note that it is post-LReLU does not hold for the stored values).
+    LReLU; a post-LReLU reading does not hold for the stored values: docs/qrcode.md, section C).
     """
     if official == "conv_fuse":
         return "fuse", True
@@ -178,10 +178,16 @@ def test_from_official_rejects_trunk_blocks_the_model_lacks():
         from_official(official_state(), model)
 
 
-def test_load_official_checkpoint_accepts_wrapper_prefix(tmp_path):
+def load_official_file(path: Path, model: COGuidedTeacher) -> COGuidedTeacher:
+    """An official teacher weights file into ``model``: safe load, then rename strictly."""
+    model.load_state_dict(from_official(load_state_dict(path), model), strict=True)
+    return model
+
+
+def test_official_checkpoint_file_with_wrapper_prefix_loads(tmp_path):
     path = tmp_path / "teacher.pth"
     torch.save({f"decoder.{k}": v for k, v in official_state().items()}, path)
-    model = load_official_checkpoint(path, COGuidedTeacher(golden_config()).eval())
+    model = load_official_file(path, COGuidedTeacher(golden_config()).eval())
     with torch.no_grad():
         out = model(*golden_inputs())
     torch.testing.assert_close(out, torch.from_numpy(golden()["output/fused"]), atol=ATOL, rtol=0)
@@ -192,11 +198,12 @@ class _NotWeights:
     payload: str = "arbitrary object"
 
 
-def test_load_official_checkpoint_refuses_arbitrary_pickles(tmp_path):
+def test_official_checkpoint_file_holding_arbitrary_pickles_is_refused(tmp_path):
     path = tmp_path / "evil.pth"
     torch.save({"obj": _NotWeights()}, path)
-    with pytest.raises(pickle.UnpicklingError):
-        load_official_checkpoint(path, COGuidedTeacher(golden_config()))
+    with pytest.raises(ValueError, match=r"evil\.pth: cannot be read with weights_only=True") as err:
+        load_official_file(path, COGuidedTeacher(golden_config()))
+    assert isinstance(err.value.__cause__, pickle.UnpicklingError)
 
 
 def test_teacher_rejects_hr_size_not_four_times_lr():

@@ -4,34 +4,47 @@ import pytest
 import torch
 
 import methods
-from methods.registry import _REGISTRY, Published, register
+from methods.registry import Published, register
+
+
+def _scratch_build(bands, msi_bands, ratio, gain=1.0):
+    return lambda lr, hr: gain * torch.nn.functional.interpolate(lr, scale_factor=ratio)
 
 
 @pytest.fixture
 def scratch_entry():
-    @register("zz_scratch", family="baseline", label="Scratch", defaults={"gain": 2.0},
-              published=(Published(source="nowhere", dataset="none", psnr=1.0),))
-    def build(bands, msi_bands, ratio, gain=1.0):
-        return lambda lr, hr: gain * torch.nn.functional.interpolate(lr, scale_factor=ratio)
-
-    yield "zz_scratch"
-    _REGISTRY.pop("zz_scratch", None)
+    with methods.registered("zz_scratch", _scratch_build, family="baseline", label="Scratch",
+                            published=(Published(source="nowhere", dataset="none", psnr=1.0),)):
+        yield "zz_scratch"
 
 
 def test_decorator_registers_without_editing_any_list(scratch_entry):
-    assert scratch_entry in methods.list()
-    assert methods.list("zz_*") == [scratch_entry]
+    assert scratch_entry in methods.list_methods()
+    assert methods.list_methods("zz_*") == [scratch_entry]
 
 
-def test_build_applies_entry_defaults_then_overrides(scratch_entry):
+def test_build_uses_the_builders_defaults_and_passes_options_through(scratch_entry):
     lr, hr = torch.ones(1, 3, 2, 2), torch.ones(1, 1, 8, 8)
-    assert methods.build(scratch_entry, 3, 1, 4)(lr, hr).max() == 2.0
+    assert methods.build(scratch_entry, 3, 1, 4)(lr, hr).max() == 1.0
     assert methods.build(scratch_entry, 3, 1, 4, gain=3.0)(lr, hr).max() == 3.0
 
 
 def test_published_figures_are_labelled_published(scratch_entry):
     (pub,) = methods.get(scratch_entry).published
     assert pub.source == "nowhere" and pub.psnr == 1.0
+
+
+def test_registered_entry_is_gone_after_the_block_and_names_are_not_reused():
+    with methods.registered("zz_scratch", _scratch_build, family="baseline") as spec:
+        assert spec.name == "zz_scratch" and "zz_scratch" in methods.list_methods()
+        with pytest.raises(ValueError, match="already registered"):
+            with methods.registered("zz_scratch", _scratch_build, family="baseline"):
+                pass
+    assert "zz_scratch" not in methods.list_methods()
+    with pytest.raises(ValueError, match="already registered"):
+        with methods.registered("bicubic", _scratch_build, family="baseline"):
+            pass
+    assert methods.get("bicubic").build is not _scratch_build
 
 
 def test_unknown_method_error_lists_registered_names():
@@ -53,7 +66,7 @@ def test_bicubic_entry_upsamples_to_hr_size():
 
 
 def test_every_entry_has_a_label_family_and_paper():
-    for name in methods.list():
+    for name in methods.list_methods():
         spec = methods.get(name)
         assert spec.label and spec.family in ("deep", "classical", "baseline") and spec.paper
 

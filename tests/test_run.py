@@ -1,7 +1,7 @@
 """The runner: error isolation, resume, determinism and atomic long-format rows."""
 
+import json
 from dataclasses import replace
-from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -9,40 +9,37 @@ import pytest
 import torch
 
 import benchmarks.run as runner
+import datasets
 import methods
 from benchmarks.schema import COLUMNS
-from datasets.registry import _REGISTRY as DATASETS
-from datasets.registry import register_dataset
 from datasets.simulate import simulate_scene
-from methods.registry import _REGISTRY as METHODS
-from methods.registry import register
+
+
+def tiny(split="test"):
+    """Two tiny simulated scenes (6 bands, LR 8x8, HR 32x32)."""
+    g = torch.Generator().manual_seed(1 if split == "test" else 2)
+    scenes = []
+    for i in range(2):
+        gt = torch.nn.functional.avg_pool2d(torch.rand(1, 6, 36, 36, generator=g), 5, 1)[0]
+        wl = np.linspace(450, 2200, 6)
+        scenes.append(simulate_scene(gt.numpy(), wl, np.full(6, 30.0), ratio=4, msi_bands=4,
+                                     seed=i, name=f"tiny/{split}{i}"))
+    return scenes
+
+
+def boom(bands, msi_bands, ratio):
+    def fail(lr, hr):
+        raise RuntimeError("kaboom")
+    return fail
 
 
 @pytest.fixture(autouse=True)
 def tiny_world():
-    """A 2-scene dataset (6 bands, LR 8x8, HR 32x32) and a method that always raises."""
-
-    @register_dataset("zz_tiny", description="two tiny simulated scenes", splits=("train", "test"))
-    def tiny(split="test"):
-        g = torch.Generator().manual_seed(1 if split == "test" else 2)
-        scenes = []
-        for i in range(2):
-            gt = torch.nn.functional.avg_pool2d(torch.rand(1, 6, 36, 36, generator=g), 5, 1)[0]
-            wl = np.linspace(450, 2200, 6)
-            scene = simulate_scene(gt.numpy(), wl, np.full(6, 30.0), ratio=4, msi_bands=4,
-                                   seed=i, name=f"tiny/{split}{i}")
-            scenes.append(scene)
-        return scenes
-
-    @register("zz_boom", family="baseline", label="Boom", paper="(test)")
-    def boom(bands, msi_bands, ratio):
-        def fail(lr, hr):
-            raise RuntimeError("kaboom")
-        return fail
-
-    yield
-    DATASETS.pop("zz_tiny", None)
-    METHODS.pop("zz_boom", None)
+    """The dataset zz_tiny and a method zz_boom that always raises, for each test."""
+    with (datasets.registered_dataset("zz_tiny", tiny, description="two tiny simulated scenes",
+                                      splits=("train", "test")),
+          methods.registered("zz_boom", boom, family="baseline", label="Boom", paper="(test)")):
+        yield
 
 
 def run(tmp_path, *extra):
@@ -67,7 +64,8 @@ def test_resume_skips_finished_methods_and_retries_failed_ones(tmp_path, monkeyp
     assert run(tmp_path) == 0
     calls = []
     real = runner.run_method
-    monkeypatch.setattr(runner, "run_method", lambda r, n, *a: calls.append(n) or real(r, n, *a))
+    monkeypatch.setattr(runner, "run_method",
+                        lambda r, spec, *a: calls.append(spec.name) or real(r, spec, *a))
     assert run(tmp_path, "--resume") == 0
     assert calls == ["zz_boom"]
     rows = pd.read_csv(tmp_path / "run" / "rows.csv")
@@ -104,20 +102,52 @@ def test_outputs_are_written_without_temp_leftovers(tmp_path):
 
 
 def test_anchor_is_the_scenes_own_else_our_cnmf_cached_per_scene(tmp_path, monkeypatch):
-    spec, run_dir = methods.get("qrcode"), SimpleNamespace(out=tmp_path)
-    scene = DATASETS["zz_tiny"].factory("test")[0]
-    own = torch.rand_like(scene.gt)
-    assert runner.scene_anchor(run_dir, spec, replace(scene, anchor=own)) is own
-    assert runner.scene_anchor(run_dir, methods.get("bicubic"), scene) is None
+    scenes = tiny("test")
+    own = torch.rand_like(scenes[0].gt)
+    cache = runner.SceneCache([replace(scenes[0], anchor=own), scenes[1]])
+    runner.add_anchors(cache, torch.device("cpu"), tmp_path / "anchors")
+    assert cache.load(0).anchor is own
 
-    computed = runner.scene_anchor(run_dir, spec, scene)
-    cnmf = methods.build("cnmf", scene.bands, scene.msi_bands, 4)
-    direct = runner.fuse(cnmf, methods.get("cnmf"), scene, torch.device("cpu"))
-    torch.testing.assert_close(computed, direct)
+    cnmf = methods.get("cnmf")
+    direct = cnmf.fuse(cnmf.build_model(scenes[1].bands, scenes[1].msi_bands, 4), scenes[1])
+    torch.testing.assert_close(cache.load(1).anchor, direct)
     assert len(list((tmp_path / "anchors").glob("*.npz"))) == 1
 
     def no_second_cnmf(*args, **kwargs):
         raise AssertionError("the cached anchor should have been used")
 
-    monkeypatch.setattr(runner, "fuse", no_second_cnmf)
-    assert torch.equal(runner.scene_anchor(run_dir, spec, scene), computed)
+    monkeypatch.setattr(type(cnmf), "fuse", no_second_cnmf)
+    again = runner.SceneCache([replace(scenes[0], anchor=own), scenes[1]])
+    runner.add_anchors(again, torch.device("cpu"), tmp_path / "anchors")
+    assert torch.equal(again.load(1).anchor, cache.load(1).anchor)
+
+
+def test_scenes_are_loaded_once_per_run_and_shared_by_every_method(tmp_path):
+    loads = []
+
+    def counting(split="test"):
+        scenes = tiny(split)
+        return datasets.SceneList([s.name for s in scenes], lambda i: loads.append(i) or scenes[i])
+
+    with datasets.registered_dataset("zz_counted", counting, description="counts its loads",
+                                     splits=("train", "test")):
+        assert runner.main(["--methods", "bicubic,sfim", "--dataset", "zz_counted", "--no-cost",
+                            "--no-report", "--out", str(tmp_path / "run")]) == 0
+    assert sorted(loads) == [0, 1]
+
+
+def test_run_json_records_every_stage_of_every_method(tmp_path):
+    assert run(tmp_path) == 0
+    info = json.loads((tmp_path / "run" / "run.json").read_text())
+    assert set(info["stage_s"]) == {"bicubic", "zz_boom"}
+    assert {"build", "quality"} <= set(info["stage_s"]["bicubic"])
+    assert info["method_s"]["bicubic"] == pytest.approx(sum(info["stage_s"]["bicubic"].values()),
+                                                       abs=1e-2)
+    assert info["wall_s"] > 0 and info["setup_s"] > 0
+
+
+def test_rows_record_the_configuration_of_every_method(tmp_path):
+    assert run(tmp_path) == 0
+    rows = pd.read_csv(tmp_path / "run" / "rows.csv")
+    params = json.loads(rows[rows.method == "bicubic"].method_params.iloc[0])
+    assert params == {"bands": 6, "msi_bands": 4, "ratio": 4}

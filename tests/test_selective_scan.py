@@ -1,8 +1,5 @@
 """The chunked pure-PyTorch selective scan equals the sequential Mamba recurrence."""
 
-from pathlib import Path
-
-import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
@@ -10,16 +7,7 @@ import torch.nn.functional as F
 from methods.fusionmamba import scan
 from methods.fusionmamba.scan import resolve_backend, selective_scan, ssm_recurrence
 
-FIXTURE = Path(__file__).parent / "fixtures" / "fusionmamba_small.npz"
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny tensors: fanning out to threads costs more than it saves (and is noisy when shared)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def sequential_recurrence(delta, du, A, B, C, h0=None):
@@ -123,15 +111,14 @@ def test_chunked_recurrence_gradients_equal_sequential_reference_gradients(decay
     ("stage2.fm.spa_cross_mamba.block", "v7"),
     ("spe_attn.block.2", "v2"),
 ])
-def test_scan_reproduces_official_per_direction_scan_tensors(module, kind):
+def test_scan_reproduces_official_per_direction_scan_tensors(module, kind, fusionmamba_oracle):
     """The oracle's scan inputs (delta already softplus-ed) and outputs, one direction at a time."""
-    oracle = np.load(FIXTURE)
+    oracle = fusionmamba_oracle
     directions = 2 if kind == "v2" else 4
     for k, suffix in enumerate(["", "_b", "_c", "_d"][:directions]):
-        t = {n: torch.from_numpy(oracle[f"scan/{module}/dir{k}/{n}"])
-             for n in ("u", "delta_softplus", "B", "C", "z", "out")}
-        A = -torch.exp(torch.from_numpy(oracle[f"param/{module}.A{suffix}_log"]))
-        D = torch.from_numpy(oracle[f"param/{module}.D{suffix}"])
+        t = {n: oracle[f"scan/{module}/dir{k}/{n}"] for n in ("u", "delta_softplus", "B", "C", "z", "out")}
+        A = -torch.exp(oracle[f"param/{module}.A{suffix}_log"])
+        D = oracle[f"param/{module}.D{suffix}"]
         u, delta, z = (t[n].transpose(1, 2)[:, None] for n in ("u", "delta_softplus", "z"))
         B, C = (t[n].transpose(1, 2)[:, None] for n in ("B", "C"))
         y, _ = ssm_recurrence(delta, delta * u, A[None], B, C)

@@ -19,12 +19,7 @@ NAMES = ["ssrnet", "fusformer", "psrt"]
 CASES = [(31, 3, 4, 8, 6), (20, 4, 2, 10, 10)]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def inputs(bands, msi_bands, ratio, h, w, seed=0):

@@ -7,14 +7,7 @@ import pytest
 import torch
 
 from benchmarks.train import main
-from methods.registry import _REGISTRY
-from tests.test_training import TOY, register_toy, write_paper_layout
-
-
-@pytest.fixture
-def toy():
-    yield register_toy()
-    _REGISTRY.pop(TOY, None)
+from tests.toys import TOY, write_paper_layout
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""``python -m hssdct.train``: the authors' flags, mapped onto the shared trainer."""
+"""``hssdct-train``: the authors' flags, mapped onto the shared trainer."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import pytest
 import torch
 
 import methods
-from hssdct.train import main, parse_args, training_spec
-from tests.test_training import one_thread, write_paper_layout  # noqa: F401 - fixture
+from benchmarks.hssdct_train import main, parse_args, training_spec
+from tests.toys import write_paper_layout
 
 
 @pytest.mark.parametrize("mode", ["0", "2"])

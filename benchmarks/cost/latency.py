@@ -48,8 +48,8 @@ def time_callable(
 ) -> LatencyStats:
     """Time ``fn()`` after warm-up; keep timing past ``min_iters`` while ``budget_s`` allows.
 
-    Defaults follow DESIGN.md: CUDA 10 warm-up / at least 30 timed (events + synchronize);
-    CPU 1 warm-up / at least 5 timed (perf_counter).
+    Defaults follow docs/measurement.md, "Latency": CUDA 10 warm-up / at least 30 timed (events +
+    synchronize); CPU 1 warm-up / at least 5 timed (perf_counter).
     """
     device = torch.device(device)
     cuda = device.type == "cuda"

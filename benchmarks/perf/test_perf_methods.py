@@ -13,7 +13,7 @@ from benchmarks.measure import InputShape, synthetic_inputs
 SMALL = InputShape(bands=31, msi_bands=3, lr=16, ratio=4)
 
 
-@pytest.mark.parametrize("name", methods.list())
+@pytest.mark.parametrize("name", methods.list_methods())
 def test_forward_small(benchmark, name):
     torch.manual_seed(0)
     model = methods.build(name, SMALL.bands, SMALL.msi_bands, SMALL.ratio)

@@ -18,7 +18,6 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from benchmarks.io import write_atomic
 from benchmarks.report.images import (
     band_stats,
     break_gaps,
@@ -32,7 +31,7 @@ from benchmarks.report.summary import (
     cost_shapes_text,
     cost_text,
     cost_value,
-    datasets,
+    dataset_names,
     device_text,
     extrapolated_methods,
     measured,
@@ -40,6 +39,7 @@ from benchmarks.report.summary import (
     method_order,
     select_published,
 )
+from fileio import write_atomic
 from metrics import abs_error_map, sam_map
 
 DPI = 150
@@ -273,7 +273,7 @@ def plot_psnr_vs_gmacs(run: Run, path: Path, convention: str = "paper", counter:
     if counter not in COUNTERS:
         raise ValueError(f"counter must be one of {', '.join(COUNTERS)}, got {counter!r}")
     methods = method_order(run)
-    dataset = (datasets(run.rows) or [None])[0]
+    dataset = (dataset_names(run.rows) or [None])[0]
     for name in (counter, *(c for c in COUNTERS if c != counter)):
         column, axis_label = COUNTERS[name]
         points = []

@@ -46,7 +46,7 @@ def truthy(value: Any) -> bool:
     return bool(value)
 
 
-def datasets(rows: pd.DataFrame) -> list[str]:
+def dataset_names(rows: pd.DataFrame) -> list[str]:
     """Datasets in order of first appearance."""
     return list(dict.fromkeys(rows["dataset"]))
 

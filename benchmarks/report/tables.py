@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from benchmarks.io import write_text as write_text_atomic
 from benchmarks.report.render import Table, to_latex, to_markdown
 from benchmarks.report.rundir import Run
 from benchmarks.report.summary import (
@@ -21,7 +20,7 @@ from benchmarks.report.summary import (
     cost_shapes_text,
     cost_text,
     cost_value,
-    datasets,
+    dataset_names,
     degradation_text,
     device_text,
     error_texts,
@@ -36,6 +35,7 @@ from benchmarks.report.summary import (
     scenes_of,
     select_published,
 )
+from fileio import write_text as write_text_atomic
 
 CONVENTIONS = ("paper", "standard")
 CONVENTION_TEXT = {
@@ -69,7 +69,7 @@ def _run_id(run: Run) -> str:
 
 def _keys(run: Run) -> tuple[list[tuple[str, str]], bool]:
     """(dataset, method) pairs in display order, and whether a Dataset column is needed."""
-    names = datasets(run.rows)
+    names = dataset_names(run.rows)
     order = method_order(run)
     pairs = [
         (d, m) for d in names for m in order
@@ -80,7 +80,7 @@ def _keys(run: Run) -> tuple[list[tuple[str, str]], bool]:
 
 def _dataset_notes(run: Run) -> list[str]:
     notes = []
-    for d in datasets(run.rows):
+    for d in dataset_names(run.rows):
         n = len(scenes_of(run.rows, d))
         notes.append(f"Dataset: {d or 'unnamed'} ({n} scene{'s' * (n != 1)}); "
                      f"degradation: {degradation_text(run.rows, d)}")

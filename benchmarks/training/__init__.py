@@ -1,5 +1,5 @@
-"""Training for deep registry entries: the epoch trainer (``Trainer``/``fit``), the runner's fixed
-step budget (``train_for_budget``), checkpoints and the torchrun plumbing.
+"""Training for deep registry entries: the shared ``Trainer`` (epochs, or a step budget through
+``train_for_budget``), checkpoints and the torchrun plumbing.
 
     from benchmarks.training import TrainConfig, fit
     fit(methods.get("hssdct"), TrainConfig.from_recipe(spec, bands=172, msi_bands=4), train, val)
@@ -8,7 +8,7 @@ step budget (``train_for_budget``), checkpoints and the torchrun plumbing.
 from benchmarks.training.budget import train_for_budget
 from benchmarks.training.checkpoint import load_checkpoint, save_checkpoint
 from benchmarks.training.optim import DivergedError
-from benchmarks.training.trainer import TrainConfig, Trainer, fit, predict, validate
+from benchmarks.training.trainer import TrainConfig, Trainer, fit, validate
 
-__all__ = ["DivergedError", "TrainConfig", "Trainer", "fit", "load_checkpoint", "predict",
+__all__ = ["DivergedError", "TrainConfig", "Trainer", "fit", "load_checkpoint",
            "save_checkpoint", "train_for_budget", "validate"]

@@ -17,10 +17,10 @@ from collections.abc import Sequence
 import torch
 from torch.utils.data import Dataset
 
-from benchmarks.quality import to_domain
 from datasets import Scene
 from datasets.simulate import derived_seed
 from datasets.training import augment, random_crop
+from methods.adapter import to_domain
 
 
 def generator(seed: int, *parts: int | str, device: torch.device | str = "cpu") -> torch.Generator:
@@ -41,25 +41,6 @@ def fit_crop_size(crop_size: int, height: int, width: int, ratio: int) -> int:
     if fits < ratio:
         raise ValueError(f"a {height}x{width} scene is smaller than one LR pixel at ratio {ratio}")
     return min(crop_size, fits)
-
-
-def add_awgn(x: torch.Tensor, snr_db: float, g: torch.Generator) -> torch.Tensor:
-    """``x`` + N(0, sigma^2), sigma = sqrt(mean(x^2) / 10^(snr_db/10)) over the whole batch.
-
-    One sigma per call (the authors compute it once per batch); ``g`` lives on ``x``'s device.
-    """
-    sigma = torch.sqrt(x.detach().float().pow(2).mean() / 10.0 ** (snr_db / 10.0))
-    noise = torch.randn(x.shape, generator=g, device=x.device, dtype=x.dtype)
-    return x + noise * sigma.to(x.dtype)
-
-
-def scene_anchor(scene: Scene) -> torch.Tensor:
-    """The scene's anchor cube (C, H, W), for entries that need one; ValueError when absent."""
-    anchor = getattr(scene, "anchor", None)
-    if anchor is None:
-        raise ValueError(f"scene {scene.name!r} has no anchor cube, which the method needs for "
-                         "training (give the scenes an `anchor` (C, H, W) tensor)")
-    return anchor
 
 
 class CropDataset(Dataset):
@@ -99,7 +80,10 @@ class CropDataset(Dataset):
         g = generator(self.seed, "crop", self.epoch, i)
         hr_cube = scene.gt  # the anchor rides along with the GT, so both get the same geometry
         if self.with_anchor:
-            hr_cube = torch.cat([scene.gt, scene_anchor(scene)], dim=0)
+            if scene.anchor is None:
+                raise ValueError(f"scene {scene.name!r} has no anchor cube, which the method "
+                                 "needs for training (give the scenes an `anchor` (C, H, W))")
+            hr_cube = torch.cat([scene.gt, scene.anchor], dim=0)
         try:
             triple = random_crop((scene.lrhsi, scene.hrmsi, hr_cube), self.crop_size, self.ratio, g)
         except ValueError as err:

@@ -27,10 +27,9 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, DistributedSampler
 from tqdm import tqdm
 
-import methods
-from benchmarks import io
+import fileio
 from benchmarks.provenance import resolve_device
-from benchmarks.quality import from_domain, original_units, side_inputs, to_domain
+from benchmarks.quality import score
 from benchmarks.training import distributed
 from benchmarks.training.checkpoint import (
     load_checkpoint,
@@ -38,7 +37,7 @@ from benchmarks.training.checkpoint import (
     save_checkpoint,
     set_rng_state,
 )
-from benchmarks.training.data import CropDataset, add_awgn, fit_crop_size, generator
+from benchmarks.training.data import CropDataset, fit_crop_size, generator
 from benchmarks.training.distributed import DistEnv
 from benchmarks.training.optim import (
     Stepper,
@@ -48,8 +47,9 @@ from benchmarks.training.optim import (
     resolve_loss,
 )
 from datasets import Scene
+from datasets.simulate import add_awgn
+from fileio.checkpoints import read_checkpoint, state_dict_of
 from methods import MethodSpec
-from metrics import compute_all
 
 VAL_KEYS = ("psnr", "sam", "ergas", "rmse")
 
@@ -63,6 +63,9 @@ class TrainConfig:
     snr_db: AWGN on the training LR-HSI (None: no noise). repeat: crops per scene per epoch.
     val_every: validate every this many epochs (and after the last). workers: DataLoader
     processes (None: 4 on CUDA, 0 on CPU). max_lr_drops / lr_drop_factor: the NaN guard.
+    max_steps: a step budget: stop after this many optimizer steps in all, whatever ``epochs``
+    says, with the cosine or step schedule run over the steps instead of the epochs.
+    out: the run directory for checkpoints and logs; None writes nothing.
     """
 
     method: str
@@ -89,7 +92,8 @@ class TrainConfig:
     device: str = "auto"
     amp: bool = False
     workers: int | None = None
-    out: str = "runs/train"
+    out: str | None = "runs/train"
+    max_steps: int | None = None
     max_lr_drops: int = 5
     lr_drop_factor: float = 5.0
 
@@ -112,6 +116,8 @@ class TrainConfig:
         return cls(**base)
 
     def check(self) -> None:
+        if self.max_steps is not None and self.max_steps < 1:
+            raise ValueError(f"max_steps must be >= 1, got {self.max_steps}")
         for name in ("epochs", "batch_size", "crop_size", "repeat", "val_every"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
@@ -122,29 +128,10 @@ class TrainConfig:
                              f"got {self.crop_size}")
 
 
-def static_side(spec: MethodSpec, scene: Scene) -> dict[str, Any]:
-    """SRF / PSF side inputs from ``scene.meta`` (shared by all scenes; the anchor, when the entry
-    needs one, comes with each batch instead)."""
-    return {k: getattr(scene.meta, k) for k in ("srf", "psf") if k in spec.needs}
-
-
-def predict(model: torch.nn.Module, spec: MethodSpec, scene: Scene,
-            device: torch.device) -> torch.Tensor:
-    """The model's full-image output for ``scene``, (C, H, W) in Scene units on the CPU (fp32)."""
-    side = side_inputs(spec, scene, getattr(scene, "anchor", None))
-    if "anchor" in side:
-        side["anchor"] = to_domain(side["anchor"][None].to(device), spec.domain)
-    lr = to_domain(scene.lrhsi[None].to(device), spec.domain)
-    hr = to_domain(scene.hrmsi[None].to(device), spec.domain)
-    with torch.inference_mode():
-        out = model(lr, hr, **side)
-    return from_domain(out, spec.domain)[0].float().cpu()
-
-
-def paper_scores(fused: torch.Tensor, scene: Scene) -> dict[str, float]:
-    """The ``paper`` convention (GT min-max scale; RMSE in original units) for one scene."""
-    values = compute_all(original_units(fused, scene)[None], original_units(scene.gt, scene)[None],
-                         convention="paper", ratio=int(scene.meta.ratio))[0]
+def paper_scores(model: torch.nn.Module, spec: MethodSpec, scene: Scene,
+                 device: torch.device) -> dict[str, float]:
+    """The ``paper`` convention's validation metrics of one scene, through the one fuse path."""
+    values = score(spec.fuse(model, scene, device), scene, conventions=("paper",))["paper"]
     return {k: float(values[k]) for k in VAL_KEYS}
 
 
@@ -162,11 +149,8 @@ def validate(model: torch.nn.Module, spec: MethodSpec, scenes: Sequence[Scene],
     sums = torch.zeros(len(VAL_KEYS) + 1, dtype=torch.float64)
     for i in range(env.rank, len(scenes), env.world_size):
         scene = scenes[i]
-        fused = predict(model, spec, scene, device)
         try:
-            if not torch.isfinite(fused).all():
-                raise ValueError("prediction is not finite")
-            scores = paper_scores(fused, scene)
+            scores = paper_scores(model, spec, scene, device)
         except ValueError as err:
             log(f"validation scene {scene.name!r}: {err}")
             scores = dict.fromkeys(VAL_KEYS, math.nan)
@@ -201,13 +185,13 @@ class Trainer:
         distributed.setup(self.env, self.device)
         self.log = log if self.env.is_main else (lambda _msg: None)
         self.progress = progress and self.env.is_main
-        self.out = Path(config.out)
+        self.out = Path(config.out) if config.out is not None else None
         self.train_scenes, self.val_scenes = train_scenes, val_scenes
 
         if model is None:
             torch.manual_seed(config.seed)
-            model = methods.build(spec.name, config.bands, config.msi_bands, config.ratio,
-                                  **config.model_cfg)
+            model = spec.build_model(config.bands, config.msi_bands, config.ratio,
+                                     **config.model_cfg)
         if not isinstance(model, torch.nn.Module):
             raise ValueError(f"method {spec.name!r} does not build a torch module; cannot train it")
         self.model = model.to(self.device)
@@ -217,13 +201,15 @@ class Trainer:
                 self.model, device_ids=[self.device.index] if self.device.type == "cuda" else None,
                 find_unused_parameters=True)
 
-        first = train_scenes[0]
-        H, W = first.hrmsi.shape[-2:]
-        self.crop_size = fit_crop_size(config.crop_size, H, W, config.ratio)
+        if len(train_scenes) == 0:
+            raise ValueError(f"{spec.name}: no training scenes")
+        self.crop_size = min(fit_crop_size(config.crop_size, *scene.hrmsi.shape[-2:], config.ratio)
+                             for scene in train_scenes)
         if self.crop_size != config.crop_size:
-            self.log(f"crop {config.crop_size} does not fit the {H}x{W} scenes: using "
+            self.log(f"crop {config.crop_size} does not fit the training scenes: using "
                      f"{self.crop_size}")
-        self.side = static_side(spec, first)
+        self.side = {k: getattr(train_scenes[0].meta, k) for k in ("srf", "psf")
+                     if k in spec.needs}
         self.dataset = CropDataset(train_scenes, domain=spec.domain, crop_size=self.crop_size,
                                    ratio=config.ratio, flips=config.flips, rot90=config.rot90,
                                    seed=config.seed, repeat=config.repeat,
@@ -237,13 +223,16 @@ class Trainer:
 
         self.optimizer = make_optimizer(self.model.parameters(), config.optimizer, config.lr,
                                         config.weight_decay)
-        self.scheduler = make_scheduler(self.optimizer, config.scheduler, t_max=config.epochs,
+        self.per_step = config.max_steps is not None
+        self.scheduler = make_scheduler(self.optimizer, config.scheduler,
+                                        t_max=config.max_steps if self.per_step else config.epochs,
                                         eta_min=config.eta_min, step_size=config.step_size,
                                         gamma=config.gamma)
         self.stepper = Stepper(self.net, resolve_loss(spec), self.optimizer, self.device,
                                amp=config.amp, env=self.env, max_lr_drops=config.max_lr_drops,
                                lr_drop_factor=config.lr_drop_factor, log=self.log)
         self.epoch = 0  # epochs completed
+        self.step_losses: list[float] = []  # every optimizer step's loss (NaN: skipped)
         self.best_sam = math.inf
         self.best_epoch = -1
         self.history: list[dict[str, float]] = []
@@ -253,6 +242,7 @@ class Trainer:
         return {"method": self.spec.name, "model": self.model.state_dict(),
                 "optimizer": self.optimizer.state_dict(), "scheduler": self.scheduler.state_dict(),
                 "stepper": self.stepper.state_dict(), "epoch": self.epoch,
+                "step_losses": self.step_losses,
                 "best_sam": self.best_sam, "best_epoch": self.best_epoch,
                 "history": self.history, "rng": rng_state(), "config": asdict(self.config)}
 
@@ -278,6 +268,7 @@ class Trainer:
         self.epoch, self.best_epoch = int(state["epoch"]), int(state["best_epoch"])
         self.best_sam = float(state["best_sam"])
         self.history = list(state["history"])
+        self.step_losses = list(state.get("step_losses", []))
         set_rng_state(state["rng"])
         self.log(f"resumed from {path} after epoch {self.epoch}")
 
@@ -285,14 +276,16 @@ class Trainer:
         """``resume`` for a checkpoint of this suite; for any other weights file (a bare or
         ``{'model': ...}`` state_dict, the authors' HSSDCT keys) load the weights only and start
         the schedule at ``start_epoch`` (the scheduler is advanced that many epochs)."""
-        from benchmarks.checkpoints import load_weights, read_file, training_config
+        from benchmarks.checkpoints import check_method, training_config
 
-        if training_config(read_file(path)) is not None:
+        obj = read_checkpoint(path)
+        if training_config(obj) is not None:
             self.resume(path)
             return
         if not 0 <= start_epoch < self.config.epochs:
             raise ValueError(f"start epoch must be in [0, {self.config.epochs}), got {start_epoch}")
-        load_weights(self.spec, self.model, path)
+        check_method(self.spec, obj, str(path))
+        self.spec.load_state(self.model, state_dict_of(obj, f"checkpoint {path}"), str(path))
         with warnings.catch_warnings():  # stepping the schedule before any optimizer step
             warnings.simplefilter("ignore", UserWarning)
             for _ in range(start_epoch):
@@ -321,33 +314,49 @@ class Trainer:
             if "anchor" in batch:
                 side["anchor"] = batch["anchor"]
             loss = self.stepper.step(lr_in, batch["hr"], batch["gt"], side)
+            self.step_losses.append(math.nan if loss is None else loss)
             if loss is None:
                 skipped += 1
             else:
                 losses.append(loss)
                 bar.set_postfix(loss=f"{loss:.4g}")
+            if self.per_step:
+                self.scheduler.step()
+                if self.budget_spent():
+                    break
         mean = sum(losses) / len(losses) if losses else math.nan
         return {"train_loss": distributed.mean_over_ranks(self.env, mean, self.device),
                 "skipped_steps": skipped, "lr": lr}
 
+    def budget_spent(self) -> bool:
+        """Whether a step budget (``config.max_steps``) is used up."""
+        return self.per_step and len(self.step_losses) >= self.config.max_steps
+
     def fit(self, stop_after: int | None = None) -> dict[str, Any]:
         """Train from ``self.epoch`` to ``config.epochs`` (at most ``stop_after`` epochs in this
-        call); returns the last epoch's record plus the best SAM and the checkpoint paths."""
+        call), or until ``config.max_steps`` steps; returns the last epoch's record plus the
+        best SAM, the steps taken and the checkpoint paths."""
         cfg = self.config
-        if self.env.is_main:
-            io.write_json(self.out / "config.json", asdict(cfg))
+        if self.env.is_main and self.out is not None:
+            fileio.write_json(self.out / "config.json", asdict(cfg))
         last = cfg.epochs if stop_after is None else min(cfg.epochs, self.epoch + stop_after)
+        if self.per_step:
+            last = self.epoch + (stop_after if stop_after is not None else cfg.max_steps)
         t0 = time.perf_counter()
+        budget = f"{cfg.max_steps} steps" if self.per_step else f"epochs {self.epoch + 1}..{last}"
         self.log(f"training {self.spec.name} on {self.device} x{self.env.world_size}: "
                  f"{len(self.dataset)} crops of {self.crop_size} px per epoch, batch "
-                 f"{cfg.batch_size} per process, epochs {self.epoch + 1}..{last} of {cfg.epochs}")
+                 f"{cfg.batch_size} per process, {budget}")
         record: dict[str, Any] = {}
         epochs = tqdm(range(self.epoch, last), desc=f"{self.spec.name}", disable=not self.progress,
                       dynamic_ncols=True)
         for epoch in epochs:
+            if self.budget_spent():
+                break
             t_epoch = time.perf_counter()
             record = {"epoch": epoch + 1, **self.train_epoch(epoch)}
-            self.scheduler.step()
+            if not self.per_step:
+                self.scheduler.step()
             if self.val_scenes and ((epoch + 1) % cfg.val_every == 0 or epoch + 1 == cfg.epochs):
                 val = validate(self.model, self.spec, self.val_scenes, self.device, self.env,
                                self.log)
@@ -361,19 +370,21 @@ class Trainer:
             self._write(improved)
             self.log(_describe(record, improved))
         distributed.barrier(self.env)
+        written = self.out is not None
         return {**record, "best_sam": self.best_sam, "best_epoch": self.best_epoch,
-                "epochs_done": self.epoch, "wall_s": time.perf_counter() - t0,
-                "last": str(self.out / "last.pth"),
-                "best": str(self.out / "best.pth") if self.best_epoch > 0 else None}
+                "epochs_done": self.epoch, "steps": len(self.step_losses),
+                "wall_s": time.perf_counter() - t0,
+                "last": str(self.out / "last.pth") if written else None,
+                "best": str(self.out / "best.pth") if written and self.best_epoch > 0 else None}
 
     def _write(self, improved: bool) -> None:
-        if not self.env.is_main:
+        if not self.env.is_main or self.out is None:
             return
         state = self.state_dict()
         save_checkpoint(self.out / "last.pth", state)
         if improved:
             save_checkpoint(self.out / "best.pth", state)
-        io.write_csv(self.out / "history.csv", pd.DataFrame(self.history))
+        fileio.write_csv(self.out / "history.csv", pd.DataFrame(self.history))
 
 
 def _describe(record: dict[str, Any], improved: bool) -> str:

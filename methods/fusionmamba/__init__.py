@@ -3,25 +3,35 @@ official checkpoint converters in ``official``."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch.nn.functional as F
 
+from methods.adapter import Published, TrainingRecipe, WeightFormat
 from methods.fusionmamba.model import FusionMamba, FusionMambaConfig, scan_recurrence_macs
-from methods.fusionmamba.official import from_official, to_official
-from methods.registry import Published, TrainingRecipe, register
+from methods.fusionmamba.official import config_from_official, from_official, to_official
+from methods.registry import register
 
 __all__ = ["FusionMamba", "FusionMambaConfig", "from_official", "scan_recurrence_macs", "to_official"]
+
+def _official_build_args(state: Any) -> dict[str, Any]:
+    config = config_from_official(state)
+    return {"bands": config.pop("hsi_bands"), **config}
+
+
+AUTHORS_WEIGHTS = WeightFormat(
+    name="the authors' U2Net checkpoint",
+    detect=lambda state: "upsample.upsamle.0.weight" in state,
+    load=from_official,
+    build_args=_official_build_args,
+)
 
 PAPER = ('S. Peng, X. Zhu, H. Deng, L.-J. Deng, Z. Lei, "FusionMamba: Efficient Remote Sensing '
          'Image Fusion with State Space Model", IEEE TGRS 2024')
 
 
 @register(
-    "fusionmamba",
-    family="deep",
-    domain="pm1",
-    label="FusionMamba",
-    paper=PAPER,
-    needs=("training",),
+    "fusionmamba", family="deep", domain="pm1", label="FusionMamba", paper=PAPER,
     recipe=TrainingRecipe(
         loss_fn=F.l1_loss, loss_name="l1", optimizer="adam", lr=5e-4, weight_decay=0.0,
         scheduler="step", step_size=200, gamma=0.5, epochs=500, batch_size=32, crop_size=64,
@@ -39,13 +49,14 @@ PAPER = ('S. Peng, X. Zhu, H. Deng, L.-J. Deng, Z. Lei, "FusionMamba: Efficient 
                   counter="ptflops module hooks (misses the Mamba matmuls and the scan)"),
     ),
     notes=(
-        "Public U2Net(dim, pan_dim=msi_bands, ms_dim=bands) with dim = bands by default: "
-        "21,674,925 params at 172/4. Inputs in the authors' (x - 0.5) * 2 range; no clamp "
-        "inside. Pure-PyTorch chunked selective scan (mamba_ssm kernels on CUDA when "
-        "installed; HSFUSION_SCAN_BACKEND=torch turns them off). Runs at any H, W divisible "
-        "by 4 without rebuilding. Published 134.47 G is a ptflops count (131.9 G measured "
-        "that way); every conv and matmul gives ~286 GMAC, +18.8 G for the scan recurrences."
+        "Public U2Net(dim, pan_dim=msi_bands, ms_dim=bands) with dim = bands by default. "
+        "Inputs in the authors' (x - 0.5) * 2 range; no clamp inside. Pure-PyTorch chunked "
+        "selective scan (mamba_ssm kernels on CUDA when installed; HSFUSION_SCAN_BACKEND=torch "
+        "turns them off). Runs at any H, W divisible by 4 without rebuilding. The published "
+        "134.47 G is a ptflops-style count that misses the Mamba matmuls and the scan "
+        "(docs/fusionmamba.md, 'Complexity')."
     ),
+    weight_formats=(AUTHORS_WEIGHTS,),
 )
 def fusionmamba(bands: int, msi_bands: int, ratio: int = 4, dim: int | None = None,
                 **cfg: object) -> FusionMamba:

@@ -15,6 +15,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from fileio.checkpoints import load_state_dict
 from methods.fusionmamba.model import (
     CrossMambaLayer,
     DirectionalMamba,
@@ -104,22 +105,6 @@ def to_official(model: FusionMamba) -> dict[str, torch.Tensor]:
     return out
 
 
-def load_official_state_dict(source: str | os.PathLike | Mapping[str, Any]) -> dict[str, torch.Tensor]:
-    """A checkpoint path or mapping -> flat state_dict: unwraps {'model': ...} / {'state_dict': ...}
-    and strips a DataParallel 'module.' prefix. Files load with ``weights_only=True``."""
-    if isinstance(source, (str, os.PathLike)):
-        if not os.path.isfile(source):
-            raise ValueError(f"checkpoint {os.fspath(source)!r} does not exist")
-        source = torch.load(source, map_location="cpu", weights_only=True)
-    if not isinstance(source, Mapping):
-        raise ValueError(f"checkpoint must be a state_dict mapping, got {type(source).__name__}")
-    for wrapper in ("model", "state_dict"):
-        if wrapper in source and isinstance(source[wrapper], Mapping):
-            source = source[wrapper]
-            break
-    return {(k[len("module."):] if k.startswith("module.") else k): v for k, v in source.items()}
-
-
 def config_from_official(state_dict: Mapping[str, torch.Tensor]) -> dict[str, int]:
     """hsi_bands, msi_bands, dim, ratio, d_state, d_conv read off the official tensor shapes."""
     try:
@@ -141,7 +126,7 @@ def from_official(source: str | os.PathLike | Mapping[str, Any], **config: Any) 
     The config is read off the tensor shapes; keyword options (FusionMambaConfig fields)
     override it. Strict: missing, unexpected or mis-shaped keys raise one ValueError listing them.
     """
-    state = load_official_state_dict(source)
+    state = load_state_dict(source)
     fields = set(FusionMambaConfig.__dataclass_fields__)
     if set(config) - fields:
         raise ValueError(f"unknown FusionMamba options {sorted(set(config) - fields)}; "

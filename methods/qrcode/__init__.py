@@ -25,46 +25,18 @@ PAPER = (
 )
 
 RECIPE = TrainingRecipe(
-    loss_fn=joint_loss,
-    loss_name="joint_loss",
-    optimizer="adam",
-    lr=1e-4,
-    weight_decay=0.0,
-    scheduler="cosine",
-    eta_min=1e-10,
-    epochs=600,
-    batch_size=4,
-    crop_size=128,
-    flips=True,
-    rot90=True,
-    train_snr_db=35.0,
-    seed=1029,
-    source=(
-        "CSAKD train_CSAKD_offline_teacher_student.py defaults (prefix KD_QRCODE); "
-        "specs/qrcode.md A.6"
-    ),
-)
+    loss_fn=joint_loss, loss_name="joint_loss", lr=1e-4, scheduler="cosine", epochs=600,
+    batch_size=4, crop_size=128, train_snr_db=35.0, seed=1029,
+    source="CSAKD train_CSAKD_offline_teacher_student.py defaults (prefix KD_QRCODE); "
+           "docs/qrcode.md, section A.6")
 
+AVIRIS = "AVIRIS {}-band HR-MSI, ratio 4, 256x256 tiles, 172 bands"
 PUBLISHED = (
-    Published(
-        source="HSSDCT paper, Table 1",
-        dataset="AVIRIS 4-band HR-MSI, ratio 4, 256x256 tiles, 172 bands",
-        params_m=41.88,
-        flops_g=2231.19,
-        psnr=35.361,
-        sam=1.623,
-        msi_bands=4,
-    ),
-    Published(
-        source="CSAKD / S3RNet READMEs (same AVIRIS data)",
-        dataset="AVIRIS 6-band HR-MSI, ratio 4, 256x256 tiles, 172 bands",
-        params_m=41.88,
-        flops_g=2231.0,
-        psnr=38.948,
-        sam=1.148,
-        msi_bands=6,
-        counter="GMACs at 256x256",
-    ),
+    Published(source="HSSDCT paper, Table 1", dataset=AVIRIS.format(4), params_m=41.88,
+              flops_g=2231.19, psnr=35.361, sam=1.623, msi_bands=4),
+    Published(source="CSAKD / S3RNet READMEs (same AVIRIS data)", dataset=AVIRIS.format(6),
+              params_m=41.88, flops_g=2231.0, psnr=38.948, sam=1.148, msi_bands=6,
+              counter="GMACs at 256x256"),
 )
 
 NOTES = (
@@ -72,10 +44,9 @@ NOTES = (
     "model (CSAKD COGuidedDCSN_Teacher): its HSI/MSI branches, a 2-layer Shifted Window Attention "
     "Module (window 8, 4 heads, MSI queries, HSI keys/values) in place of conv_fuse, a 9-MFA "
     "full-resolution trunk, and output = anchor + R. The structure is inferred "
-    "(specs/qrcode.md B.2-B.3), not QRCODE's. The anchor is the dataset's precomputed CO-CNMF cube "
-    "co{msi}{k} when present, otherwise the suite's CNMF estimate, in the pm1 domain. "
-    "41,897,500 params (4 MSI bands); 2237.27 GMac conv+linear hooks plus 2.89 G attention "
-    "products at LR 64 / HR 256."
+    "(docs/qrcode.md, sections B.2-B.3), not QRCODE's. The anchor is the dataset's precomputed "
+    "CO-CNMF cube co{msi}{k} when present, otherwise the suite's CNMF estimate, in the pm1 domain. "
+    "Measured size: docs/qrcode.md, section B.6."
 )
 
 
@@ -90,33 +61,17 @@ def _config(bands: int, msi_bands: int, ratio: int, cfg: dict[str, Any]) -> QRCo
     return QRCodeConfig(bands=bands, msi_bands=msi_bands, **cfg)
 
 
-@register(
-    "qrcode",
-    family="deep",
-    paper=PAPER,
-    label="QRCODE-style (re-implemented; no official code)",
-    needs=("anchor",),
-    domain="pm1",
-    recipe=RECIPE,
-    published=PUBLISHED,
-    notes=NOTES,
-)
+@register("qrcode", family="deep", domain="pm1", needs=("anchor",), recipe=RECIPE, paper=PAPER,
+          label="QRCODE-style (re-implemented; no official code)", published=PUBLISHED,
+          notes=NOTES)
 def qrcode(bands: int, msi_bands: int, ratio: int = 4, **cfg: Any) -> QRCodeStyle:
     return QRCodeStyle(_config(bands, msi_bands, ratio, cfg))
 
 
-@register(
-    "qrcode_noanchor",
-    family="deep",
-    paper=PAPER,
-    label="QRCODE-style w/o convex anchor",
-    domain="pm1",
-    recipe=RECIPE,
-    notes=(
-        "Ablation of 'qrcode': the anchor is the bicubic-upsampled LR-HSI instead of a convex "
-        "CO-CNMF estimate."
-    ),
-)
+@register("qrcode_noanchor", family="deep", domain="pm1", recipe=RECIPE, paper=PAPER,
+          label="QRCODE-style w/o convex anchor",
+          notes="Ablation of 'qrcode': the anchor is the bicubic-upsampled LR-HSI instead of a "
+                "convex CO-CNMF estimate.")
 def qrcode_noanchor(bands: int, msi_bands: int, ratio: int = 4, **cfg: Any) -> QRCodeStyle:
     if cfg.get("anchor", "bicubic") != "bicubic":
         raise ValueError(f"qrcode_noanchor always uses anchor='bicubic', got {cfg['anchor']!r}")

@@ -3,7 +3,7 @@
 QRCODE: C.-H. Lin, C.-C. Hsu, S.-S. Young, C.-Y. Hsieh and S.-C. Tai, "QRCODE: Quasi-Residual Convex
 Deep Network for Fusing Misaligned Hyperspectral and Multispectral Images", IEEE TGRS 2024. It has
 **no public code**; this is a re-implementation to the published budget (41.88 M params, 2231 G),
-following the project spec's recommended design (``specs/qrcode.md`` B.2), which is inferred:
+following the inferred design of ``docs/qrcode.md``, section B.2:
 
 1. HSI and MSI branches of CSAKD's ``COGuidedDCSN_Teacher`` (``teacher.py``) -> F_h, F_m.
 2. F_h' = SWAM(F_h, F_m) (``swam.py``) in place of the teacher's ``conv_fuse``.
@@ -61,7 +61,7 @@ class QRCodeStyle(nn.Module):
 
     def __init__(self, cfg: QRCodeConfig | None = None) -> None:
         super().__init__()
-        self.cfg = cfg = cfg or QRCodeConfig()
+        self.config = cfg = cfg or QRCodeConfig()
         self.hsi = HSIBranch(cfg.bands, cfg.nf, cfg.gc, cfg.groups)
         self.msi = MSIBranch(cfg.msi_bands, cfg.nf, cfg.gc)
         self.swam = SWAM(cfg.nf, cfg.window, cfg.heads, cfg.swam_layers)
@@ -77,7 +77,7 @@ class QRCodeStyle(nn.Module):
 
     def residual(self, lrhsi: torch.Tensor, hrmsi: torch.Tensor) -> torch.Tensor:
         """The learned part R (B, C, H, W), without the anchor."""
-        check_sizes(lrhsi, hrmsi, self.cfg.bands, self.cfg.msi_bands)
+        check_sizes(lrhsi, hrmsi, self.config.bands, self.config.msi_bands)
         f_m = self.msi(hrmsi)
         f_h = self.swam(self.hsi(lrhsi), f_m)
         return self.trunk(f_h + f_m)
@@ -86,9 +86,9 @@ class QRCodeStyle(nn.Module):
         self, lrhsi: torch.Tensor, hrmsi: torch.Tensor, anchor: torch.Tensor | None
     ) -> torch.Tensor:
         """The anchor to add: the given one, else the bicubic LR-HSI if built so."""
-        out_shape = (lrhsi.shape[0], self.cfg.bands, *hrmsi.shape[-2:])
+        out_shape = (lrhsi.shape[0], self.config.bands, *hrmsi.shape[-2:])
         if anchor is None:
-            if self.cfg.anchor != "bicubic":
+            if self.config.anchor != "bicubic":
                 raise ValueError(
                     "anchor is required: pass the CO-CNMF estimate (B, C, H, W) in the inputs' "
                     "domain, or build the model with anchor='bicubic' ('w/o convex anchor')"
@@ -103,38 +103,6 @@ class QRCodeStyle(nn.Module):
     ) -> torch.Tensor:
         base = self.resolve_anchor(lrhsi, hrmsi, anchor)
         return base + self.residual(lrhsi, hrmsi)
-
-
-def _mfb_macs_per_pixel(nf: int, gc: int, groups: int) -> int:
-    return 9 * (nf * nf + 8 * nf * gc + 6 * gc * gc) // groups
-
-
-def weight_macs(cfg: QRCodeConfig, lr_size: tuple[int, int]) -> dict[str, int]:
-    """Closed-form conv + linear weight MACs (bias excluded) by part, for an LR-HSI of ``lr_size``.
-
-    This is what forward hooks on Conv2d/Linear count. The attention products (QK^T, AV) are
-    separate: ``attention_macs``.
-    """
-    h, w = lr_size
-    lr, mid, hr = h * w, 4 * h * w, 16 * h * w
-    c, nf, gc, g = cfg.bands, cfg.nf, cfg.gc, cfg.groups
-    g_in = input_groups(c, g)
-    return {
-        "hsi": lr * 9 * c * 2 * nf // g_in
-        + mid * 2 * 3 * _mfb_macs_per_pixel(2 * nf, gc // 2, g)
-        + hr * 9 * 2 * nf * nf // g,
-        "msi": hr
-        * (
-            9 * cfg.msi_bands * (nf // 2)
-            + 2 * 3 * _mfb_macs_per_pixel(nf // 2, 2 * gc, 1)
-            + 9 * (nf // 2) * nf
-        ),
-        "swam": cfg.swam_layers * hr * 4 * nf * nf,
-        "trunk": hr
-        * (
-            9 * nf * nf // g_in + cfg.trunk_blocks * 3 * _mfb_macs_per_pixel(nf, gc, g) + 9 * nf * c
-        ),
-    }
 
 
 def attention_macs(cfg: QRCodeConfig, lr_size: tuple[int, int]) -> int:

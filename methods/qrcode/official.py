@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from os import PathLike
+from dataclasses import dataclass
 
 import torch
 from torch import nn
@@ -49,54 +49,56 @@ def _split(name: str, table: Mapping[str, str]) -> tuple[str, str] | None:
     return None
 
 
-def official_name_to_ours(name: str) -> str | None:
-    """Our parameter key or module path for an official one; None when it has no counterpart."""
-    for wrapper in _WRAPPER_PREFIXES:
-        if name.startswith(wrapper):
-            name = name[len(wrapper) :]
-    split = _split(name, _TOP)
+@dataclass(frozen=True)
+class _Naming:
+    """One direction of the renaming: top-level prefixes, which of them are MFA stacks, and how
+    a stack's ``<block>[.<mfb>[.<conv>]]`` suffix is written on the target side."""
+
+    top: Mapping[str, str]
+    stacks: tuple[str, ...]
+    stack_rest: re.Pattern[str]
+    mfb: str
+    conv: str
+    shift: int  # added to the MFB / conv indices (official ones are 1-based)
+
+
+_TO_OURS = _Naming(_TOP, _STACKS, _OFFICIAL_STACK_REST, ".mfbs.{}", ".convs.{}", -1)
+_TO_OFFICIAL = _Naming({v: k for k, v in _TOP.items()}, tuple(_TOP[k] for k in _STACKS),
+                       _OUR_STACK_REST, ".MFB{}", ".conv{}", +1)
+
+
+def _rename(name: str, naming: _Naming) -> str | None:
+    split = _split(name, naming.top)
     if split is None:
         return None
     prefix, rest = split
-    ours = _TOP[prefix]
+    out = naming.top[prefix]
     if not rest:
-        return ours
-    if prefix not in _STACKS:
-        return f"{ours}.{rest}" if rest in ("weight", "bias") else None
-    match = _OFFICIAL_STACK_REST.match(rest)
+        return out
+    if prefix not in naming.stacks:
+        return f"{out}.{rest}" if rest in ("weight", "bias") else None
+    match = naming.stack_rest.match(rest)
     if match is None:
         return None
     block, mfb, conv, tail = match.groups()
-    out = f"{ours}.{block}"
+    out += f".{block}"
     if mfb is not None:
-        out += f".mfbs.{int(mfb) - 1}"
+        out += naming.mfb.format(int(mfb) + naming.shift)
     if conv is not None:
-        out += f".convs.{int(conv) - 1}"
+        out += naming.conv.format(int(conv) + naming.shift)
     return out + (tail or "")
+
+
+def official_name_to_ours(name: str) -> str | None:
+    """Our parameter key or module path for an official one; None when it has no counterpart."""
+    for wrapper in _WRAPPER_PREFIXES:
+        name = name.removeprefix(wrapper)
+    return _rename(name, _TO_OURS)
 
 
 def our_name_to_official(name: str) -> str | None:
     """The official key or module path for one of ours; None when it has no counterpart."""
-    inverse = {v: k for k, v in _TOP.items()}
-    split = _split(name, inverse)
-    if split is None:
-        return None
-    prefix, rest = split
-    official = inverse[prefix]
-    if not rest:
-        return official
-    if official not in _STACKS:
-        return f"{official}.{rest}" if rest in ("weight", "bias") else None
-    match = _OUR_STACK_REST.match(rest)
-    if match is None:
-        return None
-    block, mfb, conv, tail = match.groups()
-    out = f"{official}.{block}"
-    if mfb is not None:
-        out += f".MFB{int(mfb) + 1}"
-    if conv is not None:
-        out += f".conv{int(conv) + 1}"
-    return out + (tail or "")
+    return _rename(name, _TO_OFFICIAL)
 
 
 def from_official(
@@ -139,14 +141,3 @@ def to_official(state_dict: Mapping[str, torch.Tensor]) -> dict[str, torch.Tenso
     if unknown:
         raise ValueError(f"state_dict keys with no official counterpart: {sorted(unknown)}")
     return converted
-
-
-def load_official_checkpoint(path: str | PathLike[str], model: nn.Module) -> nn.Module:
-    """Load an official teacher checkpoint (a plain state_dict, weights_only) into ``model``."""
-    state = torch.load(path, map_location="cpu", weights_only=True)
-    if not isinstance(state, Mapping):
-        raise ValueError(
-            f"{path}: expected a state_dict (a mapping of tensors), got {type(state).__name__}"
-        )
-    model.load_state_dict(from_official(state, model), strict=True)
-    return model

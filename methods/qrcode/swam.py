@@ -1,9 +1,9 @@
-"""SWAM, the Shifted Window Attention Module named in QRCODE's abstract, in the spec's design.
+"""SWAM, the Shifted Window Attention Module named in QRCODE's abstract, in our inferred design.
 
 QRCODE (Lin, Hsu, Young, Hsieh and Tai, "QRCODE: Quasi-Residual Convex Deep Network for Fusing
 Misaligned Hyperspectral and Multispectral Images", IEEE TGRS 2024) has no public code, and its
-abstract gives no structure for SWAM. This is the project spec's inferred, Swin-style choice
-(``specs/qrcode.md`` B.3): windowed cross attention with queries from the MSI features and
+abstract gives no structure for SWAM. This is an inferred, Swin-style choice
+(``docs/qrcode.md``, section B.3): windowed cross attention with queries from the MSI features and
 keys/values from the HSI features, Swin shifts and mask, a relative position bias, a residual
 update of the HSI features, no MLP and no output norm. Swin: Liu et al., ICCV 2021,
 arXiv:2103.14030.

@@ -60,7 +60,7 @@ class COGuidedTeacher(nn.Module):
 
     def __init__(self, cfg: TeacherConfig | None = None) -> None:
         super().__init__()
-        self.cfg = cfg = cfg or TeacherConfig()
+        self.config = cfg = cfg or TeacherConfig()
         io_groups = input_groups(cfg.bands, cfg.groups)
         self.hsi = HSIBranch(cfg.bands, cfg.nf, cfg.gc, cfg.groups)
         self.msi = MSIBranch(cfg.msi_bands, cfg.nf, cfg.gc)
@@ -76,6 +76,6 @@ class COGuidedTeacher(nn.Module):
         )
 
     def forward(self, lrhsi: torch.Tensor, hrmsi: torch.Tensor) -> torch.Tensor:
-        check_sizes(lrhsi, hrmsi, self.cfg.bands, self.cfg.msi_bands)
+        check_sizes(lrhsi, hrmsi, self.config.bands, self.config.msi_bands)
         fused = lrelu(self.fuse(self.hsi(lrhsi) + self.msi(hrmsi)))
         return self.trunk(fused)

@@ -1,6 +1,7 @@
 """HSSDCT training with the authors' ``train.py`` flags, run by the suite's shared trainer.
 
-    python -m hssdct.train --root DATA/ --train_file train.txt --val_file val.txt --prefix HSSDCT
+    hssdct-train --root DATA/ --train_file train.txt --val_file val.txt --prefix HSSDCT
+    (the same as python -m benchmarks.hssdct_train ...)
 
 Their README command runs unchanged; every flag maps onto ``benchmarks.training``:
 
@@ -33,9 +34,7 @@ import torch.nn.functional as F
 
 import datasets
 import methods
-from benchmarks.train import describe
-from benchmarks.training import distributed
-from benchmarks.training.optim import DivergedError
+from benchmarks.train import describe, run_cli
 from benchmarks.training.sources import HelpFormatter, list_path
 from benchmarks.training.trainer import TrainConfig, Trainer
 
@@ -44,7 +43,7 @@ VAL_EVERY = 1
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="python -m hssdct.train", description=__doc__,
+    p = argparse.ArgumentParser(prog="hssdct-train", description=__doc__,
                                 formatter_class=HelpFormatter)
     p.add_argument("--root", default="./data/", help="directory of the paper's layout")
     p.add_argument("--train_file", default="train.txt", help="list of training entries")
@@ -122,20 +121,7 @@ def build(args: argparse.Namespace) -> Trainer:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    env = distributed.detect()
-    try:
-        summary = build(args).fit()
-    except (ValueError, KeyError, FileNotFoundError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except DivergedError as exc:
-        print(f"error: training diverged: {exc}", file=sys.stderr)
-        return 1
-    finally:
-        distributed.teardown(env)
-    if env.is_main:
-        print(describe(summary))
-    return 0
+    return run_cli(lambda: build(args).fit(), lambda summary: print(describe(summary)))
 
 
 if __name__ == "__main__":
