@@ -35,7 +35,9 @@ BACKEND_ENV = "HSFUSION_SCAN_BACKEND"  # overrides a config's "auto": torch | ma
 # exp(x) for x < -87 gives float32 denormals, which the vectorised exp computes ~30x slower.
 # Decays below exp(-80) ~ 2e-35 are clamped there: their effect on h is below float resolution.
 _MIN_LOG_DECAY = -80.0
-_BLOCK_ELEMENTS = {"cpu": 1 << 19, "other": 1 << 26}  # per (b, G, K, T, N, E) buffer
+# Elements per (b, G, K, T, N, E) buffer: cache-sized blocks on the CPU; large blocks elsewhere and
+# under a JIT trace, which records every op (same arithmetic, far fewer ops to trace).
+_BLOCK_ELEMENTS = {"cpu": 1 << 19, "other": 1 << 26}
 
 
 @functools.lru_cache(maxsize=1)
@@ -169,7 +171,8 @@ def ssm_recurrence(
 def _block_shape(per_step: int, L: int, device: torch.device, T: int | None = None,
                  K: int | None = None) -> tuple[int, int]:
     """Chunk length T (steps run in a Python loop) and chunks per block K (run in parallel)."""
-    budget = _BLOCK_ELEMENTS["cpu" if device.type == "cpu" else "other"]
+    cache_sized = device.type == "cpu" and not torch.jit.is_tracing()
+    budget = _BLOCK_ELEMENTS["cpu" if cache_sized else "other"]
     tokens = max(16, budget // per_step)
     if T is None:
         T = min(64, max(4, 2 ** round(math.log2(math.sqrt(tokens)))))
