@@ -50,7 +50,7 @@ def synthetic_inputs(spec: methods.MethodSpec, shape: InputShape, device: torch.
 
 def build_for(name: str, cfg: dict[str, Any], shape: InputShape) -> Any:
     """The entry ``name`` built for ``shape`` with ``cfg``, in eval mode."""
-    method = methods.build(name, shape.bands, shape.msi_bands, shape.ratio, **cfg)
+    method = methods.get(name).build_model(shape.bands, shape.msi_bands, shape.ratio, **cfg)
     if isinstance(method, torch.nn.Module):
         method.eval()
     return method

@@ -13,7 +13,8 @@ import argparse
 import json
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
@@ -161,10 +162,16 @@ class SceneCache:
 
 
 class StageClock:
-    """Wall seconds per stage of one method (``STAGES``)."""
+    """Wall seconds per stage of one method (``STAGES``). The cost stage runs in the background
+    during train and quality, so the stages can add up to more than the method's wall time."""
 
     def __init__(self) -> None:
         self.seconds: dict[str, float] = {}
+
+    def timed(self, name: str, fn: Callable[..., Any], *args: Any) -> Any:
+        """``fn(*args)``, its wall time counted as stage ``name``."""
+        with self.stage(name):
+            return fn(*args)
 
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
@@ -221,7 +228,7 @@ class BenchmarkRun:
         return len(mine) > 0 and bool((mine["status"] == "ok").all())
 
     def commit(self, name: str, rows: list[dict[str, Any]], band_rows: list[pd.DataFrame],
-               clock: StageClock) -> None:
+               clock: StageClock, wall_s: float) -> None:
         """Replace ``name``'s rows and per-band rows; write both files and run.json atomically."""
         kept = self.rows[self.rows["method"] != name] if len(self.rows) else self.rows
         new = pd.DataFrame(rows).reindex(columns=COLUMNS)
@@ -233,7 +240,7 @@ class BenchmarkRun:
             self.per_band = pd.concat([kept, *band_rows], ignore_index=True)
             fileio.write_csv(self.out / "per_band.csv", self.per_band)
         self.stage_s[name] = {k: round(v, 3) for k, v in clock.seconds.items()}
-        self.method_s[name] = round(sum(clock.seconds.values()), 3)
+        self.method_s[name] = round(wall_s, 3)
         self.write_meta(finished=False)
 
     def write_meta(self, finished: bool) -> None:
@@ -290,9 +297,8 @@ def measure_cost(run: BenchmarkRun, spec: methods.MethodSpec, model: Any) -> dic
     return cost
 
 
-def measure_speed(run: BenchmarkRun, spec: methods.MethodSpec, gflops: float | None) -> dict[str, Any]:
-    """Latency and peak memory at the profile's input, in a child; ``gflops`` (at the paper
-    input) gives the roofline fraction."""
+def measure_speed(run: BenchmarkRun, spec: methods.MethodSpec) -> dict[str, Any]:
+    """Latency and peak memory at the profile's input, in a child, with nothing else running."""
     shape = PAPER_INPUT.with_lr(run.profile.latency_lr)
     speed: dict[str, Any] = {"latency_lr_shape": shape.lr_text(), "latency_hr_shape": shape.hr_text(),
                              "matmul_gflops": run.common["matmul_gflops"]}
@@ -308,11 +314,17 @@ def measure_speed(run: BenchmarkRun, spec: methods.MethodSpec, gflops: float | N
     speed.update(latency_median_s=res["median_s"], latency_p90_s=res["p90_s"],
                  latency_iqr_s=res["iqr_s"], latency_n=res["n"], peak_mem_gb=res["peak_mem_gb"],
                  mem_kind=res["mem_kind"])
-    if gflops and np.isfinite(gflops):
-        scale = (shape.hr / PAPER_INPUT.hr) ** 2  # counts are at the paper input; affine in pixels
-        achieved = gflops * scale / res["median_s"]
-        speed["roofline_fraction"] = achieved / run.common["matmul_gflops"]
     return speed
+
+
+def roofline_fraction(run: BenchmarkRun, gflops: float | None, median_s: float | None
+                      ) -> float | None:
+    """Achieved FLOP/s at the latency input over the device's matmul rate; ``gflops`` is
+    counted at the paper input (cost is affine in pixels, so it is scaled by the pixel ratio)."""
+    if not gflops or not median_s or not np.isfinite(gflops):
+        return None
+    scale = (run.profile.latency_lr / PAPER_INPUT.lr) ** 2
+    return gflops * scale / median_s / run.common["matmul_gflops"]
 
 
 def prepare_weights(run: BenchmarkRun, spec: methods.MethodSpec, model: Any,
@@ -340,70 +352,86 @@ def prepare_weights(run: BenchmarkRun, spec: methods.MethodSpec, model: Any,
 def run_method(run: BenchmarkRun, spec: methods.MethodSpec, scenes: SceneCache,
                train_scenes: Sequence[Scene], clock: StageClock
                ) -> tuple[list[dict[str, Any]], list[pd.DataFrame]]:
-    """Every row (and per-band row) of one method; any failure becomes status=error rows."""
+    """Every row (and per-band row) of one method; any failure becomes status=error rows.
+
+    Latency is timed first, alone. The FLOP counts (deterministic, so not disturbed by other
+    work) are then taken in a child process while this process trains and scores the method."""
     name = spec.name
     base = {**run.common, "method": name, "label": spec.label, "family": spec.family,
             "dataset": run.args.dataset}
     t0 = time.perf_counter()
-    try:
-        with clock.stage("build"):
-            first = scenes.first_loadable()
-            bands, msi_bands, ratio = first.bands, first.msi_bands, int(first.meta.ratio)
-            torch.manual_seed(run.args.seed)
-            model = spec.build_model(bands, msi_bands, ratio)
+    with ThreadPoolExecutor(max_workers=1) as background:
+        cost: Future[dict[str, Any]] | None = None
+        try:
+            with clock.stage("build"):
+                first = scenes.first_loadable()
+                bands, msi_bands, ratio = first.bands, first.msi_bands, int(first.meta.ratio)
+                torch.manual_seed(run.args.seed)
+                model = spec.build_model(bands, msi_bands, ratio)
+                if isinstance(model, torch.nn.Module):
+                    model.to(run.device)
+                base["method_params"] = json.dumps(spec.config_of(model, bands, msi_bands, ratio),
+                                                   default=str, sort_keys=True)
+            if run.args.no_cost:
+                base["cost_error"] = "not measured (--no-cost)"
+            else:
+                with clock.stage("latency"):
+                    base.update(measure_speed(run, spec))
+                cost = background.submit(clock.timed, "cost", measure_cost, run, spec, model)
+            with clock.stage("train"):
+                base["train_budget"] = prepare_weights(run, spec, model, train_scenes)
             if isinstance(model, torch.nn.Module):
-                model.to(run.device)
-            base["method_params"] = json.dumps(spec.config_of(model, bands, msi_bands, ratio),
-                                               default=str, sort_keys=True)
-        if run.args.no_cost:
-            base["cost_error"] = "not measured (--no-cost)"
-        else:
-            base.update(measure_cost_and_speed(run, spec, model, clock))
-        with clock.stage("train"):
-            base["train_budget"] = prepare_weights(run, spec, model, train_scenes)
-        if isinstance(model, torch.nn.Module):
-            model.eval()
-    except Exception as exc:  # noqa: BLE001 - recorded in the rows
-        error = f"{type(exc).__name__}: {exc}"
-        tqdm.write(f"[{name}] failed before scoring: {error}")
-        return [{**base, "scene": "*", "convention": c, "status": "error", "error": error[:1000],
-                 "wall_s": time.perf_counter() - t0} for c in ("standard", "paper")], []
-    rows: list[dict[str, Any]] = []
-    band_rows: list[pd.DataFrame] = []
-    with clock.stage("quality"):
-        for index in tqdm(range(len(scenes)), desc=f"{name}: scenes", leave=False):
-            result = score_scene(spec, model, lambda i=index: scenes.load(i), scenes.names[index],
-                                 run.device)
-            scene_base = dict(base)
-            if result.scene is not None:
-                scene_base["degradation"] = json.dumps(result.scene.meta.degradation, default=str)
-            rows += result.rows(scene_base)
-            if not result.ok:
-                tqdm.write(f"[{name}] scene {result.name}: {result.error}")
-                continue
-            band_rows.append(per_band_rows(name, result.scene, result.fused))
-            if index < run.args.figure_scenes:
-                save_figure_cubes(run, name, result.scene, result.fused)
+                model.eval()
+            with clock.stage("quality"):
+                rows, band_rows = score_method(run, spec, model, scenes, base)
+        except Exception as exc:  # noqa: BLE001 - recorded in the rows
+            error = f"{type(exc).__name__}: {exc}"
+            tqdm.write(f"[{name}] failed before scoring: {error}")
+            rows = [{**base, "scene": "*", "convention": c, "status": "error",
+                     "error": error[:1000]} for c in ("standard", "paper")]
+            band_rows = []
+        costs = cost_columns(run, base, cost)
     for row in rows:
-        row["wall_s"] = time.perf_counter() - t0
+        row.update(costs, wall_s=time.perf_counter() - t0)
     return rows, band_rows
 
 
-def measure_cost_and_speed(run: BenchmarkRun, spec: methods.MethodSpec, model: Any,
-                           clock: StageClock) -> dict[str, Any]:
-    """The cost and speed columns; a failure is recorded in ``cost_error``, never raised."""
+def cost_columns(run: BenchmarkRun, base: dict[str, Any],
+                 cost: Future[dict[str, Any]] | None) -> dict[str, Any]:
+    """The counted cost (waiting for the background count), merged with the speed columns of
+    ``base``; every failure goes to ``cost_error``."""
+    if cost is None:
+        return {}
     try:
-        with clock.stage("cost"):
-            cost = measure_cost(run, spec, model)
-        with clock.stage("latency"):
-            speed = measure_speed(run, spec, cost.get("gflops_counter"))
+        found = cost.result()
     except Exception as exc:  # noqa: BLE001 - recorded in the rows
-        return {"cost_error": f"{type(exc).__name__}: {exc}"[:500]}
-    errors = [e for e in (cost.get("cost_error"), speed.pop("speed_error", None)) if e]
-    cost.update(speed)
-    if errors:
-        cost["cost_error"] = "; ".join(errors)
-    return cost
+        found = {"cost_error": f"{type(exc).__name__}: {exc}"[:500]}
+    errors = [e for e in (found.pop("cost_error", None), base.pop("speed_error", None)) if e]
+    found["cost_error"] = "; ".join(errors) if errors else None
+    found["roofline_fraction"] = roofline_fraction(run, found.get("gflops_counter"),
+                                                   base.get("latency_median_s"))
+    return found
+
+
+def score_method(run: BenchmarkRun, spec: methods.MethodSpec, model: Any, scenes: SceneCache,
+                 base: dict[str, Any]) -> tuple[list[dict[str, Any]], list[pd.DataFrame]]:
+    """Rows of every scene (a scene that fails gives error rows) and per-band rows."""
+    rows: list[dict[str, Any]] = []
+    band_rows: list[pd.DataFrame] = []
+    for index in tqdm(range(len(scenes)), desc=f"{spec.name}: scenes", leave=False):
+        result = score_scene(spec, model, lambda i=index: scenes.load(i), scenes.names[index],
+                             run.device)
+        scene_base = dict(base)
+        if result.scene is not None:
+            scene_base["degradation"] = json.dumps(result.scene.meta.degradation, default=str)
+        rows += result.rows(scene_base)
+        if not result.ok:
+            tqdm.write(f"[{spec.name}] scene {result.name}: {result.error}")
+            continue
+        band_rows.append(per_band_rows(spec.name, result.scene, result.fused))
+        if index < run.args.figure_scenes:
+            save_figure_cubes(run, spec.name, result.scene, result.fused)
+    return rows, band_rows
 
 
 def add_anchors(scenes: SceneCache, device: torch.device, cache_dir: Path) -> None:
@@ -459,7 +487,8 @@ def report(out: Path, figures: bool) -> str:
 
 
 def stage_table(run: BenchmarkRun) -> str:
-    """Seconds per method and stage, as Markdown (the end-of-run summary)."""
+    """Seconds per method and stage, and each method's wall time ("total"), as Markdown (the
+    end-of-run summary); the cost stage overlaps train and quality."""
     frame = pd.DataFrame([{"method": name, **{s: run.stage_s.get(name, {}).get(s, 0.0)
                                               for s in STAGES}, "total": run.method_s.get(name, 0.0)}
                           for name in run.names])
@@ -506,9 +535,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.resume and run.done(name):
             tqdm.write(f"[{name}] already done, skipped (--resume)")
             continue
-        clock = StageClock()
+        clock, t_method = StageClock(), time.perf_counter()
         rows, band_rows = run_method(run, methods.get(name), scenes, train_scenes, clock)
-        run.commit(name, rows, band_rows, clock)
+        run.commit(name, rows, band_rows, clock, time.perf_counter() - t_method)
     t_report = time.perf_counter()
     table = report(run.out, figures=not args.no_report)
     run.report_s = time.perf_counter() - t_report

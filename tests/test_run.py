@@ -141,8 +141,7 @@ def test_run_json_records_every_stage_of_every_method(tmp_path):
     info = json.loads((tmp_path / "run" / "run.json").read_text())
     assert set(info["stage_s"]) == {"bicubic", "zz_boom"}
     assert {"build", "quality"} <= set(info["stage_s"]["bicubic"])
-    assert info["method_s"]["bicubic"] == pytest.approx(sum(info["stage_s"]["bicubic"].values()),
-                                                       abs=1e-2)
+    assert info["method_s"]["bicubic"] >= info["stage_s"]["bicubic"]["quality"]
     assert info["wall_s"] > 0 and info["setup_s"] > 0
 
 
