@@ -27,11 +27,11 @@ from tqdm import tqdm
 import fileio
 import methods
 from benchmarks.checkpoints import build_args
+from benchmarks.cli import HelpFormatter, report_error
 from benchmarks.provenance import resolve_device
 from benchmarks.quality import score_scene
 from benchmarks.schema import file_stem
 from benchmarks.training.sources import (
-    HelpFormatter,
     add_data_args,
     add_model_args,
     parse_model_cfg,
@@ -92,6 +92,15 @@ def evaluate(spec: methods.MethodSpec, model: torch.nn.Module, scenes: Any, devi
     return pd.DataFrame(rows)
 
 
+def iter_loadable(scenes: Any) -> Any:
+    """The scenes that load, skipping (not raising for) those that do not."""
+    for i in range(len(scenes)):
+        try:
+            yield scenes[i]
+        except Exception:  # noqa: BLE001 - evaluate() gives that scene its error rows
+            continue
+
+
 def summary(rows: pd.DataFrame) -> str:
     ok = rows[rows["status"] == "ok"]
     if ok.empty:
@@ -103,6 +112,9 @@ def summary(rows: pd.DataFrame) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Exit status: 0 when every scene was scored, 1 when some scene gave error rows (all other
+    scenes are still scored and written), 2 when nothing could be evaluated (one line on stderr;
+    ``--debug`` adds the traceback)."""
     args = parse_args(argv)
     try:
         spec = methods.get(args.method)
@@ -110,13 +122,15 @@ def main(argv: list[str] | None = None) -> int:
         if len(scenes) == 0:
             raise ValueError("no scenes to evaluate")
         device = resolve_device(args.device)
-        model = build_model(spec, args.checkpoint, scenes[0], parse_model_cfg(args.model_cfg))
-    except (ValueError, KeyError, FileNotFoundError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    rows = evaluate(spec, model, scenes, device, args.save_fused)
-    rows.insert(1, "checkpoint", str(args.checkpoint))
-    fileio.write_csv(args.out, rows)
+        first = next((s for s in iter_loadable(scenes)), None)
+        if first is None:
+            raise ValueError(f"none of the {len(scenes)} scenes could be loaded")
+        model = build_model(spec, args.checkpoint, first, parse_model_cfg(args.model_cfg))
+        rows = evaluate(spec, model, scenes, device, args.save_fused)
+        rows.insert(1, "checkpoint", str(args.checkpoint))
+        fileio.write_csv(args.out, rows)
+    except Exception as exc:  # noqa: BLE001 - one line, the traceback with --debug
+        return report_error(exc, args.debug)
     print(summary(rows))
     print(f"per-scene metrics in {args.out}")
     failed = rows.loc[rows["status"] == "error", "scene"].unique()

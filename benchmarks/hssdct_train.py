@@ -34,8 +34,9 @@ import torch.nn.functional as F
 
 import datasets
 import methods
+from benchmarks.cli import HelpFormatter, add_debug_arg
 from benchmarks.train import describe, run_cli
-from benchmarks.training.sources import HelpFormatter, list_path
+from benchmarks.training.sources import list_path
 from benchmarks.training.trainer import TrainConfig, Trainer
 
 WORKING_MODE = 1
@@ -74,6 +75,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="auto: CUDA when available")
     p.add_argument("--seed", type=int, default=1029, help="seed of the init, crops and noise")
     p.add_argument("--out", type=Path, default=None, help="run directory (None: runs/<prefix>)")
+    add_debug_arg(p)
     return p.parse_args(argv)
 
 
@@ -121,7 +123,8 @@ def build(args: argparse.Namespace) -> Trainer:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    return run_cli(lambda: build(args).fit(), lambda summary: print(describe(summary)))
+    return run_cli(lambda: build(args).fit(), lambda summary: print(describe(summary)),
+                   args.debug)
 
 
 if __name__ == "__main__":

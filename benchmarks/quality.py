@@ -7,6 +7,7 @@ failure (loading the scene, fusing, scoring) becomes that scene's error, never a
 from __future__ import annotations
 
 import time
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -50,6 +51,7 @@ class SceneScore:
     fused: torch.Tensor | None = None
     fuse_s: float = float("nan")
     error: str | None = None
+    trace: str = ""
     scene: Scene | None = None
 
     @property
@@ -75,4 +77,4 @@ def score_scene(spec: MethodSpec, model: Any, scene: Scene | Callable[[], Scene]
         fuse_s = time.perf_counter() - t0
         return SceneScore(loaded.name, score(fused, loaded), fused, fuse_s, scene=loaded)
     except Exception as exc:  # noqa: BLE001 - the scene's error row says what happened
-        return SceneScore(name, error=f"{type(exc).__name__}: {exc}")
+        return SceneScore(name, error=f"{type(exc).__name__}: {exc}", trace=traceback.format_exc())

@@ -13,8 +13,8 @@ import argparse
 import json
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+import traceback
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
@@ -30,16 +30,18 @@ import datasets
 import fileio
 import methods
 from benchmarks import provenance
+from benchmarks.cli import HelpFormatter, report_error
 from benchmarks.cost.isolate import ChildError, run_isolated
 from benchmarks.cost.params import count_params
+from benchmarks.lock import run_lock
 from benchmarks.measure import measure_counts, speed_in_child
 from benchmarks.quality import per_band_psnr, score_scene
 from benchmarks.schema import COLUMNS, file_stem
 from benchmarks.shapes import PAPER_INPUT
-from benchmarks.training.sources import HelpFormatter
 from datasets import Scene
 
 STAGES = ("build", "train", "cost", "latency", "quality")
+LOG_NAME = "run.log"
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--no-cost", action="store_true",
                    help="skip params/FLOPs/latency/memory (quality only)")
     p.add_argument("--no-report", action="store_true", help="skip the figures (tables are always written)")
+    p.add_argument("--strict", action="store_true",
+                   help="exit 1 when any row has status=error (default: exit 0, errors listed)")
+    p.add_argument("--debug", action="store_true",
+                   help="print the traceback of an error that stops the run (the tracebacks of "
+                        "error rows always go to <out>/run.log)")
     return p.parse_args(argv)
 
 
@@ -98,12 +105,17 @@ def _run_id() -> str:
     return datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
 
 
-def _checkpoints(items: list[str]) -> dict[str, Path]:
+def _checkpoints(items: list[str], names: list[str]) -> dict[str, Path]:
+    """``--checkpoint NAME=PATH`` items; ValueError for a malformed item, a missing file, or a
+    NAME that is not among the run's methods (a misspelling would silently train instead)."""
     found = {}
     for item in items:
         name, sep, path = item.partition("=")
         if not sep or not name or not path:
             raise ValueError(f"--checkpoint expects NAME=PATH, got {item!r}")
+        if name not in names:
+            raise ValueError(f"--checkpoint {name}: {name!r} is not among --methods "
+                             f"({', '.join(names)})")
         if not Path(path).is_file():
             raise ValueError(f"--checkpoint {name}: no such file {path}")
         found[name] = Path(path)
@@ -162,16 +174,10 @@ class SceneCache:
 
 
 class StageClock:
-    """Wall seconds per stage of one method (``STAGES``). The cost stage runs in the background
-    during train and quality, so the stages can add up to more than the method's wall time."""
+    """Wall seconds per stage of one method (``STAGES``)."""
 
     def __init__(self) -> None:
         self.seconds: dict[str, float] = {}
-
-    def timed(self, name: str, fn: Callable[..., Any], *args: Any) -> Any:
-        """``fn(*args)``, its wall time counted as stage ``name``."""
-        with self.stage(name):
-            return fn(*args)
 
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
@@ -191,15 +197,16 @@ class BenchmarkRun:
         self.device = provenance.resolve_device(args.device)
         self.out: Path = args.out or Path("results") / _run_id()
         self.run_id = self.out.name
-        self.checkpoints = _checkpoints(args.checkpoint)
         self.names = _method_names(args.methods)
+        self.checkpoints = _checkpoints(args.checkpoint, self.names)
         rows_path = self.out / "rows.csv"
         if rows_path.exists() and not args.resume:
             raise ValueError(f"{rows_path} exists; pass --resume to continue it or choose --out")
         self.rows = pd.read_csv(rows_path) if rows_path.exists() else pd.DataFrame(columns=COLUMNS)
         band_path = self.out / "per_band.csv"
         self.per_band = pd.read_csv(band_path) if band_path.exists() else pd.DataFrame()
-        previous = self._read_meta()
+        self.previous = previous = self._read_meta()
+        self.setup: dict[str, Any] = {}
         self.stage_s: dict[str, dict[str, float]] = previous.get("stage_s", {})
         self.method_s: dict[str, float] = previous.get("method_s", {})
         self.common = {
@@ -221,6 +228,40 @@ class BenchmarkRun:
             return json.loads(path.read_text())
         except (OSError, ValueError):
             return {}
+
+    # ---- resume ------------------------------------------------------------------------------
+    def check_resume(self, scenes: SceneCache) -> None:
+        """Record what this run measures; with ``--resume``, refuse a run directory made with
+        another dataset, split, degradation, profile or method configuration (ValueError naming
+        each difference)."""
+        try:
+            first: Scene | None = scenes.first_loadable()
+        except ValueError:  # every scene fails: each method's rows will say why
+            first = None
+        degradation = None if first is None else first.meta.degradation
+        self.setup = {"dataset": self.args.dataset, "split": self.args.split,
+                      "root": self.args.root, "list": self.args.list, "profile": self.profile.name,
+                      "scenes": scenes.names,
+                      "degradation": json.loads(json.dumps(degradation, default=str))}
+        if not len(self.rows) or first is None:
+            return
+        before = self.previous.get("setup", {})
+        changed = [f"{k}: {before.get(k)!r} then, {v!r} now" for k, v in self.setup.items()
+                   if k in before and before[k] != v]
+        for name in self.names:
+            done = self.rows[self.rows["method"] == name]["method_params"].dropna()
+            if len(done):
+                now = _config_text(methods.get(name), first)
+                if done.iloc[0] != now:
+                    changed.append(f"{name} configuration: {done.iloc[0]} then, {now} now")
+        if changed:
+            raise ValueError(f"--resume {self.out}: this run differs from the one there, in "
+                             + "; ".join(changed) + ". Choose another --out.")
+
+    def log(self, text: str) -> None:
+        """Append to ``run.log`` (tracebacks of the errors in the rows)."""
+        with open(self.out / LOG_NAME, "a", encoding="utf-8") as f:
+            f.write(f"{datetime.now(UTC).isoformat(timespec='seconds')} {text.rstrip()}\n")
 
     # ---- bookkeeping -------------------------------------------------------------------------
     def done(self, name: str) -> bool:
@@ -251,6 +292,7 @@ class BenchmarkRun:
                 "methods": self.names, "started": self.started,
                 "finished": datetime.now(UTC).isoformat() if finished else None,
                 "matmul_gflops": self.common.get("matmul_gflops"),
+                "setup": self.setup,
                 "setup_s": round(self.setup_s, 3), "report_s": round(self.report_s, 3),
                 "wall_s": round(time.perf_counter() - self.t0, 3),
                 "stage_s": self.stage_s, "method_s": self.method_s,
@@ -349,63 +391,70 @@ def prepare_weights(run: BenchmarkRun, spec: methods.MethodSpec, model: Any,
             f"{run.profile.train_crop}, {report['wall_s']:.0f} s")
 
 
+def _config_text(spec: methods.MethodSpec, scene: Scene, model: Any = None) -> str:
+    """The ``method_params`` of ``spec`` built for ``scene`` (built on the meta device when no
+    ``model`` is given), as sorted JSON."""
+    bands, msi_bands, ratio = scene.bands, scene.msi_bands, int(scene.meta.ratio)
+    if model is None:
+        with torch.device("meta"):
+            model = spec.build_model(bands, msi_bands, ratio)
+    return json.dumps(spec.config_of(model, bands, msi_bands, ratio), default=str, sort_keys=True)
+
+
 def run_method(run: BenchmarkRun, spec: methods.MethodSpec, scenes: SceneCache,
                train_scenes: Sequence[Scene], clock: StageClock
                ) -> tuple[list[dict[str, Any]], list[pd.DataFrame]]:
     """Every row (and per-band row) of one method; any failure becomes status=error rows.
 
-    Latency is timed first, alone. The FLOP counts (deterministic, so not disturbed by other
-    work) are then taken in a child process while this process trains and scores the method."""
+    Stages run one after the other (build, latency, cost, train, quality): measurements in
+    children never compete with work in this process (OpenMP's spin-waiting makes two busy
+    processes on two cores several times slower each)."""
     name = spec.name
     base = {**run.common, "method": name, "label": spec.label, "family": spec.family,
             "dataset": run.args.dataset}
     t0 = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=1) as background:
-        cost: Future[dict[str, Any]] | None = None
-        try:
-            with clock.stage("build"):
-                first = scenes.first_loadable()
-                bands, msi_bands, ratio = first.bands, first.msi_bands, int(first.meta.ratio)
-                torch.manual_seed(run.args.seed)
-                model = spec.build_model(bands, msi_bands, ratio)
-                if isinstance(model, torch.nn.Module):
-                    model.to(run.device)
-                base["method_params"] = json.dumps(spec.config_of(model, bands, msi_bands, ratio),
-                                                   default=str, sort_keys=True)
-            if run.args.no_cost:
-                base["cost_error"] = "not measured (--no-cost)"
-            else:
-                with clock.stage("latency"):
-                    base.update(measure_speed(run, spec))
-                cost = background.submit(clock.timed, "cost", measure_cost, run, spec, model)
-            with clock.stage("train"):
-                base["train_budget"] = prepare_weights(run, spec, model, train_scenes)
+    costs: dict[str, Any] = {}
+    try:
+        with clock.stage("build"):
+            first = scenes.first_loadable()
+            bands, msi_bands, ratio = first.bands, first.msi_bands, int(first.meta.ratio)
+            torch.manual_seed(run.args.seed)
+            model = spec.build_model(bands, msi_bands, ratio)
             if isinstance(model, torch.nn.Module):
-                model.eval()
-            with clock.stage("quality"):
-                rows, band_rows = score_method(run, spec, model, scenes, base)
-        except Exception as exc:  # noqa: BLE001 - recorded in the rows
-            error = f"{type(exc).__name__}: {exc}"
-            tqdm.write(f"[{name}] failed before scoring: {error}")
-            rows = [{**base, "scene": "*", "convention": c, "status": "error",
-                     "error": error[:1000]} for c in ("standard", "paper")]
-            band_rows = []
-        costs = cost_columns(run, base, cost)
+                model.to(run.device)
+            base["method_params"] = _config_text(spec, first, model)
+        if run.args.no_cost:
+            base["cost_error"] = "not measured (--no-cost)"
+        else:
+            with clock.stage("latency"):
+                base.update(measure_speed(run, spec))
+            with clock.stage("cost"):
+                try:
+                    found = measure_cost(run, spec, model)
+                except Exception as exc:  # noqa: BLE001 - recorded in the rows
+                    found = {"cost_error": f"{type(exc).__name__}: {exc}"[:500]}
+                costs = cost_columns(run, base, found)
+        with clock.stage("train"):
+            base["train_budget"] = prepare_weights(run, spec, model, train_scenes)
+        if isinstance(model, torch.nn.Module):
+            model.eval()
+        with clock.stage("quality"):
+            rows, band_rows = score_method(run, spec, model, scenes, base)
+    except Exception as exc:  # noqa: BLE001 - recorded in the rows
+        error = f"{type(exc).__name__}: {exc}"
+        tqdm.write(f"[{name}] failed before scoring: {error}")
+        run.log(f"[{name}] failed before scoring:\n{traceback.format_exc()}")
+        rows = [{**base, "scene": "*", "convention": c, "status": "error",
+                 "error": error[:1000]} for c in ("standard", "paper")]
+        band_rows = []
     for row in rows:
         row.update(costs, wall_s=time.perf_counter() - t0)
     return rows, band_rows
 
 
-def cost_columns(run: BenchmarkRun, base: dict[str, Any],
-                 cost: Future[dict[str, Any]] | None) -> dict[str, Any]:
-    """The counted cost (waiting for the background count), merged with the speed columns of
-    ``base``; every failure goes to ``cost_error``."""
-    if cost is None:
-        return {}
-    try:
-        found = cost.result()
-    except Exception as exc:  # noqa: BLE001 - recorded in the rows
-        found = {"cost_error": f"{type(exc).__name__}: {exc}"[:500]}
+def cost_columns(run: BenchmarkRun, base: dict[str, Any], found: dict[str, Any]) -> dict[str, Any]:
+    """The counted cost merged with the speed columns of ``base`` (the roofline fraction needs
+    both); every failure goes to ``cost_error``."""
     errors = [e for e in (found.pop("cost_error", None), base.pop("speed_error", None)) if e]
     found["cost_error"] = "; ".join(errors) if errors else None
     found["roofline_fraction"] = roofline_fraction(run, found.get("gflops_counter"),
@@ -427,6 +476,7 @@ def score_method(run: BenchmarkRun, spec: methods.MethodSpec, model: Any, scenes
         rows += result.rows(scene_base)
         if not result.ok:
             tqdm.write(f"[{spec.name}] scene {result.name}: {result.error}")
+            run.log(f"[{spec.name}] scene {result.name}:\n{result.trace}")
             continue
         band_rows.append(per_band_rows(spec.name, result.scene, result.fused))
         if index < run.args.figure_scenes:
@@ -488,7 +538,7 @@ def report(out: Path, figures: bool) -> str:
 
 def stage_table(run: BenchmarkRun) -> str:
     """Seconds per method and stage, and each method's wall time ("total"), as Markdown (the
-    end-of-run summary); the cost stage overlaps train and quality."""
+    end-of-run summary)."""
     frame = pd.DataFrame([{"method": name, **{s: run.stage_s.get(name, {}).get(s, 0.0)
                                               for s in STAGES}, "total": run.method_s.get(name, 0.0)}
                           for name in run.names])
@@ -516,13 +566,40 @@ def load_scenes(args: argparse.Namespace, run: BenchmarkRun) -> tuple[SceneCache
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Exit status: 0 when the run finished (error rows, if any, are listed on stderr), 1 with
+    ``--strict`` when a row has status=error, 2 when the run could not start (one line on stderr;
+    ``--debug`` adds the traceback)."""
     args = parse_args(argv)
     try:
-        run = BenchmarkRun(args)
-        scenes, train_scenes = load_scenes(args, run)
-    except (ValueError, KeyError, FileNotFoundError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        out = args.out or Path("results") / _run_id()
+        args.out = out
+        check_writable(out)
+        with run_lock(out, log=lambda msg: print(msg, file=sys.stderr)):
+            return execute(args)
+    except Exception as exc:  # noqa: BLE001 - one line, the traceback with --debug
+        return report_error(exc, args.debug)
+
+
+def check_writable(out: Path) -> None:
+    """ValueError naming ``out`` when it is a file or cannot be written."""
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"--out {out} is a file; give a directory")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        fileio.write_text(out / ".write-test", "")
+        (out / ".write-test").unlink()
+    except OSError as err:
+        raise ValueError(f"--out {out} cannot be written ({err.strerror or err})") from None
+
+
+def execute(args: argparse.Namespace) -> int:
+    """The run itself, inside the run directory's lock."""
+    for directory in (args.out, args.out / "fused", args.out / "anchors"):
+        for tmp in fileio.remove_stale_temps(directory) if directory.is_dir() else []:
+            print(f"removed {tmp}, left by a killed writer", file=sys.stderr)
+    run = BenchmarkRun(args)
+    scenes, train_scenes = load_scenes(args, run)
+    run.check_resume(scenes)
     torch.manual_seed(args.seed)
     from benchmarks.cost.roofline import matmul_rate
 
@@ -549,8 +626,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"results in {run.out}")
     errors = run.rows[run.rows["status"] == "error"]
     if len(errors):
-        print(f"{errors['method'].nunique()} method(s) had errors: "
-              f"{', '.join(sorted(errors['method'].unique()))}", file=sys.stderr)
+        print(f"{len(errors) // 2} error(s) in {errors['method'].nunique()} method(s): "
+              f"{', '.join(sorted(errors['method'].unique()))} (status=error rows in rows.csv; "
+              f"tracebacks in {run.out / LOG_NAME})", file=sys.stderr)
+        return 1 if args.strict else 0
     return 0
 
 

@@ -15,6 +15,7 @@ COST = [
     "uncounted_fvcore", "uncounted_flop_counter", "uncounted_hooks", "analytic_detail",
     "cost_lr_shape", "cost_hr_shape", "cost_extrapolated", "cost_error",
 ]
+# peak_mem_gb: GiB, the method's own peak, measured in a fresh spawned child (benchmarks.cost.memory).
 SPEED = [
     "latency_median_s", "latency_p90_s", "latency_iqr_s", "latency_n", "latency_lr_shape",
     "latency_hr_shape", "peak_mem_gb", "mem_kind", "matmul_gflops", "roofline_fraction",

@@ -19,10 +19,10 @@ from pathlib import Path
 from typing import Any
 
 import methods
+from benchmarks.cli import HelpFormatter, report_error
 from benchmarks.training import distributed
 from benchmarks.training.optim import DivergedError, recipe_of
 from benchmarks.training.sources import (
-    HelpFormatter,
     add_data_args,
     add_model_args,
     held_out_split,
@@ -141,18 +141,18 @@ def describe(summary: dict[str, object]) -> str:
     return text
 
 
-def run_cli(train: Callable[[], dict[str, Any]], report: Callable[[dict[str, Any]], None]) -> int:
-    """Run ``train()`` as a command: errors as one line (exit 2; 1 when training diverged), the
-    process group torn down, ``report(summary)`` on the main process."""
+def run_cli(train: Callable[[], dict[str, Any]], report: Callable[[dict[str, Any]], None],
+            debug: bool = False) -> int:
+    """Run ``train()`` as a command: an error is one line (exit 1 when training diverged, else
+    2; ``debug`` adds the traceback), the process group is torn down, ``report(summary)`` runs on
+    the main process."""
     env = distributed.detect()
     try:
         summary = train()
-    except (ValueError, KeyError, FileNotFoundError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
     except DivergedError as exc:
-        print(f"error: training diverged: {exc}", file=sys.stderr)
-        return 1
+        return report_error(ValueError(f"training diverged: {exc}"), debug, code=1)
+    except Exception as exc:  # noqa: BLE001 - one line, the traceback with --debug
+        return report_error(exc, debug)
     finally:
         distributed.teardown(env)
     if env.is_main:
@@ -168,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"evaluate: python -m benchmarks.evaluate --method {args.method} --checkpoint "
               f"{summary['best'] or summary['last']} (--root R --list L | --dataset NAME)")
 
-    return run_cli(lambda: run(args), report)
+    return run_cli(lambda: run(args), report, args.debug)
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import traceback
 from collections.abc import Sequence
 
 from datasets.check import check_dataset
@@ -19,6 +20,7 @@ def build_parser() -> argparse.ArgumentParser:
                            formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     check.add_argument("--root", required=True, help="root of the layout")
     check.add_argument("--list", required=True, help="list file of entries under root")
+    check.add_argument("--debug", action="store_true", help="print the traceback of an error")
     return p
 
 
@@ -29,7 +31,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             s = spec(name)
             print(f"{name:<14} splits {','.join(s.splits):<15} {s.description}")
         return 0
-    problems = check_dataset(args.root, args.list)
+    try:
+        problems = check_dataset(args.root, args.list)
+    except Exception as exc:  # noqa: BLE001 - one line, the traceback with --debug
+        print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        if args.debug:
+            traceback.print_exc()
+        return 2
     for problem in problems:
         print(problem)
     print(f"{len(problems)} problem(s) in {args.list}" if problems else f"ok: {args.list}",

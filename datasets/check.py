@@ -2,34 +2,24 @@
 
 from __future__ import annotations
 
-import os
-
 from datasets.errors import DataError
-from datasets.layout import ENTRY_FILES, check_entry, entry_dir, list_lines
+from datasets.layout import check_entry, entry_problem, parse_list
 from datasets.paper import read_degradation
 
 
 def check_dataset(root: str, list_file: str) -> list[DataError]:
     """All problems: the list file, each entry's files/keys/shapes/values, degradation.json."""
-    try:
-        lines = list_lines(list_file)
-    except DataError as err:
-        return [err]
-    problems: list[DataError] = []
+    lines, problems = parse_list(list_file)
+    if not lines:
+        return problems
     try:
         read_degradation(root)
     except DataError as err:
         problems.append(err)
-    seen: dict[str, int] = {}
     for n, entry in lines:
-        if entry in seen:
-            problems.append(DataError(list_file, f"line {n}: entry {entry!r} repeats line "
-                                      f"{seen[entry]}", "each entry once"))
-            continue
-        seen[entry] = n
-        if not os.path.isdir(entry_dir(root, entry)):
-            problems.append(DataError(list_file, f"line {n}: entry {entry!r} does not exist "
-                                      f"under {root}", ENTRY_FILES))
+        problem = entry_problem(root, list_file, n, entry)
+        if problem is not None:
+            problems.append(problem)
             continue
         problems.extend(check_entry(root, entry))
     return problems

@@ -16,6 +16,7 @@ import os
 import zipfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import IO
 
 import numpy as np
 
@@ -30,6 +31,9 @@ LRHSI_KEYS = ("lrhsi", "lrhsi1", "lrhsi2", "lrhsi3")
 DEGRADATION_FILE = "degradation.json"
 SPLIT_FILE = "split.json"
 ENTRY_FILES = f"a directory holding {GT_FILE}, {HRMSI_FILE} and {LRHSI_FILE}"
+NPY_MAGIC = b"\x93NUMPY"
+ZIP_MAGIC = b"PK"  # a zip archive (PK\x03\x04), or an empty one (PK\x05\x06)
+MAX_ARRAY_BYTES = 16 * 2**30  # larger arrays are refused from the header, before allocation
 
 
 def hrmsi_key(msi_bands: int) -> str:
@@ -48,26 +52,76 @@ def entry_dir(root: str, entry: str) -> str:
     return os.path.join(root, entry.strip().rstrip("/"))
 
 
-def list_lines(list_file: str) -> list[tuple[int, str]]:
-    """(line number, entry) for each non-blank line of a list file, trailing '/' removed."""
+def normalise_entry(entry: str) -> str:
+    """An entry as one canonical relative path: ``./x``, ``test//x`` and ``x/`` are ``x`` and
+    ``test/x``; ValueError for an absolute path or one that leaves the root (``..``)."""
+    text = entry.strip()
+    if os.path.isabs(text):
+        raise ValueError(f"entry {text!r} is an absolute path; entries are relative to the root")
+    norm = os.path.normpath(text)
+    if norm == "." or norm == ".." or norm.startswith(".." + os.sep):
+        raise ValueError(f"entry {text!r} is not a path inside the root")
+    return norm.replace(os.sep, "/")
+
+
+def parse_list(list_file: str) -> tuple[list[tuple[int, str]], list[DataError]]:
+    """(line number, normalised entry) for each usable line of a list file, and a DataError for
+    each line that is not: an entry outside the root, or the same entry again (naming both
+    lines). A missing or empty list file is one problem."""
     if not os.path.isfile(list_file):
-        raise DataError(list_file, "list file not found", "a text file with one entry per line")
+        return [], [DataError(list_file, "list file not found", "a text file with one entry per line")]
     with open(list_file) as f:
-        entries = [(n, line.strip().rstrip("/")) for n, line in enumerate(f, 1) if line.strip()]
-    if not entries:
-        raise DataError(list_file, "list file has no entries", "one entry per line")
+        raw = [(n, line) for n, line in enumerate(f, 1) if line.strip()]
+    if not raw:
+        return [], [DataError(list_file, "list file has no entries", "one entry per line")]
+    entries, problems, first_line = [], [], {}
+    for n, line in raw:
+        try:
+            entry = normalise_entry(line)
+        except ValueError as err:
+            problems.append(DataError(list_file, f"line {n}: {err}", "a path relative to the root"))
+            continue
+        if entry in first_line:
+            problems.append(DataError(list_file, f"lines {first_line[entry]} and {n} both name "
+                                      f"{entry!r}", "each entry once"))
+            continue
+        first_line[entry] = n
+        entries.append((n, entry))
+    return entries, problems
+
+
+def list_lines(list_file: str) -> list[tuple[int, str]]:
+    """``parse_list``'s entries; its first problem, if any, raised."""
+    entries, problems = parse_list(list_file)
+    if problems:
+        raise problems[0]
     return entries
 
 
 def read_list(list_file: str, root: str | None = None) -> list[str]:
-    """Entries of a list file. With ``root``, each must be a directory under it, else DataError."""
+    """Entries of a list file. With ``root``, each must be a directory that resolves inside it
+    (symbolic links included), else DataError."""
     entries = list_lines(list_file)
     if root is not None:
         for n, entry in entries:
-            if not os.path.isdir(entry_dir(root, entry)):
-                raise DataError(list_file, f"line {n}: entry {entry!r} does not exist under {root}",
-                                ENTRY_FILES)
+            problem = entry_problem(root, list_file, n, entry)
+            if problem is not None:
+                raise problem
     return [e for _, e in entries]
+
+
+def entry_problem(root: str, list_file: str, n: int, entry: str) -> DataError | None:
+    """Why line ``n``'s ``entry`` is not a directory inside ``root`` (symbolic links resolved),
+    or None when it is."""
+    d = entry_dir(root, entry)
+    if not os.path.isdir(d):
+        return DataError(list_file, f"line {n}: entry {entry!r} does not exist under {root}",
+                         ENTRY_FILES)
+    real_root = os.path.realpath(root)
+    if os.path.commonpath([real_root, os.path.realpath(d)]) != real_root:
+        return DataError(list_file, f"line {n}: entry {entry!r} resolves outside {root}",
+                         "an entry inside the root")
+    return None
 
 
 def _check_array(arr: np.ndarray, path: str, key: str | None, what: str) -> np.ndarray:
@@ -81,11 +135,69 @@ def _check_array(arr: np.ndarray, path: str, key: str | None, what: str) -> np.n
     return arr
 
 
+def _size(n: int) -> str:
+    """Bytes as text: TiB, GiB or bytes."""
+    if n >= 2**40:
+        return f"{n / 2**40:.2f} TiB"
+    return f"{n / 2**30:.2f} GiB" if n >= 2**30 else f"{n:,} bytes"
+
+
+def _check_npy_header(f: IO[bytes], available: int, path: str, key: str | None) -> None:
+    """Read an .npy header from ``f``; DataError unless the array it declares fits in the
+    ``available`` bytes of the file and under ``MAX_ARRAY_BYTES`` (checked before any allocation)."""
+    start = f.tell()
+    try:
+        version = np.lib.format.read_magic(f)
+        read = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                else np.lib.format.read_array_header_2_0)
+        shape, _, dtype = read(f)
+    except (ValueError, OSError, EOFError) as err:
+        raise DataError(path, f"the .npy header cannot be read ({err})", "a valid .npy header",
+                        key) from err
+    declared = int(np.prod(shape, dtype=np.float64)) * dtype.itemsize
+    present = available - (f.tell() - start)
+    if declared > present:
+        raise DataError(path, f"the header declares a {'x'.join(map(str, shape))} {dtype} array "
+                        f"({_size(declared)}) but only {_size(present)} follow it",
+                        "a complete .npy array", key)
+    if declared > MAX_ARRAY_BYTES:
+        raise DataError(path, f"the array is {_size(declared)}",
+                        f"at most {_size(MAX_ARRAY_BYTES)} (datasets.layout.MAX_ARRAY_BYTES)", key)
+
+
+def check_header(path: str, key: str | None = None) -> None:
+    """Check an .npy file (``key`` None) or one member of an .npz before reading it: the format
+    by its magic bytes, and the declared array size against the bytes present and the limit."""
+    with open(path, "rb") as f:
+        magic = f.read(6)
+        if key is None:
+            if magic != NPY_MAGIC:
+                found = "an .npz (zip) file" if magic.startswith(ZIP_MAGIC) else "not an .npy file"
+                raise DataError(path, f"{found} (starts with {magic!r})", "an .npy file")
+            f.seek(0)
+            _check_npy_header(f, os.fstat(f.fileno()).st_size, path, None)
+            return
+    if not magic.startswith(ZIP_MAGIC):
+        raise DataError(path, f"not an .npz (zip) file (starts with {magic!r})", "an .npz file", key)
+    try:
+        with zipfile.ZipFile(path) as zf:
+            names = {n.removesuffix(".npy"): n for n in zf.namelist()}
+            if key not in names:
+                raise DataError(path, f"missing key (has {sorted(names)})", f"key {key!r}", key)
+            info = zf.getinfo(names[key])
+            with zf.open(info) as member:
+                _check_npy_header(member, info.file_size, path, key)
+    except zipfile.BadZipFile as err:
+        raise DataError(path, f"a damaged .npz ({err})", "a valid .npz file", key) from err
+
+
 def load_array(path: str, key: str | None = None) -> np.ndarray:
-    """One (H, W, C) float array from a .npy (``key`` None) or one key of a .npz, validated."""
+    """One (H, W, C) float array from a .npy (``key`` None) or one key of a .npz, validated; the
+    header is checked (``check_header``) before the array is allocated."""
     if not os.path.isfile(path):
         expected = "a .npy file" if key is None else f"a .npz with key {key!r}"
         raise DataError(path, "file not found", expected, key)
+    check_header(path, key)
     try:
         if key is None:
             return _check_array(np.load(path, allow_pickle=False), path, None, "array")

@@ -13,13 +13,25 @@ from typing import Any
 WRAPPER_KEYS = ("model", "state_dict")
 
 
+ZIP_MAGIC = b"PK\x03\x04"  # torch.save's format since PyTorch 1.6
+PICKLE_MAGIC = b"\x80"  # the legacy format: a pickle stream (protocol 2 or later)
+
+
 def read_checkpoint(path: str | os.PathLike[str]) -> Any:
-    """The object stored in ``path``, loaded safely on the CPU; ValueError names the file."""
+    """The object stored in ``path``, loaded safely on the CPU; ValueError names the file and
+    says what is wrong (missing, empty, not a PyTorch file, or holding more than weights)."""
     import torch
 
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise ValueError(f"checkpoint {path}: no such file")
+    with open(path, "rb") as f:
+        head = f.read(4)
+    if not head:
+        raise ValueError(f"checkpoint {path}: the file is empty")
+    if not (head.startswith(ZIP_MAGIC) or head.startswith(PICKLE_MAGIC)):
+        raise ValueError(f"checkpoint {path}: not a PyTorch checkpoint (a torch.save file starts "
+                         f"with a zip or pickle header; this one starts with {head!r})")
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # noqa: BLE001 - any unpickling failure is a bad file for the user

@@ -194,7 +194,7 @@ def test_corrupt_npz_is_named(tmp_path):
     d = small_entry(tmp_path)
     with open(os.path.join(d, "lrhsi.npz"), "wb") as f:
         f.write(b"PK\x03\x04 not really a zip")
-    with pytest.raises(DataError, match=r"lrhsi\.npz:lrhsi: cannot be read.*valid \.npz"):
+    with pytest.raises(DataError, match=r"lrhsi\.npz:lrhsi: a damaged .npz.*valid \.npz"):
         load(tmp_path)
 
 
@@ -203,7 +203,7 @@ def test_truncated_npy_is_named(tmp_path):
     path = os.path.join(d, "GT.npz.npy")
     data = open(path, "rb").read()
     open(path, "wb").write(data[:200])
-    with pytest.raises(DataError, match=r"GT\.npz\.npy: cannot be read"):
+    with pytest.raises(DataError, match=r"GT\.npz\.npy: the header declares"):
         load(tmp_path)
 
 
@@ -238,9 +238,10 @@ def test_check_reports_every_problem_at_once_and_exits_1(tmp_path, capsys):
     text = "\n".join(lines)
     assert "a/lrhsi.npz:lrhsi2: array holds 1 NaN/Inf" in text
     assert "a/hrmsi.npz:hrmsi6: 5 bands; expected 6" in text
-    assert "b/hrmsi.npz:hrmsi4: cannot be read" in text and "b/hrmsi.npz:hrmsi6: cannot be read" in text
+    assert "b/hrmsi.npz:hrmsi4: not an .npz (zip) file" in text
+    assert "b/hrmsi.npz:hrmsi6: not an .npz (zip) file" in text
     assert "line 3: entry 'ghost' does not exist" in text
-    assert "line 5: entry 'c' repeats line 4" in text
+    assert "lines 4 and 5 both name 'c'" in text
     assert len(lines) == 6
 
 

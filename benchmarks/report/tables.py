@@ -331,7 +331,11 @@ def cost_table(run: Run) -> Table:
         _cost_shape_note(run, methods),
         "Latency: batch 1, eval, inference mode; median, 90th percentile and interquartile range "
         f"of n timed runs at input {'; '.join(sorted(latency_shapes)) or 'not recorded'}",
-        "Peak memory: " + per_method_text(run, methods, "mem_kind", "not recorded"),
+        "Peak memory (GiB): the method's own, measured in a fresh child process that starts "
+        "small (spawned: a new interpreter that imports torch, builds the method and runs the "
+        "timed forwards at the latency input); cpu_peak_rss = that process's peak resident set "
+        "(VmHWM), cuda_peak_allocated = torch's peak allocation. Here: "
+        + per_method_text(run, methods, "mem_kind", "not recorded"),
         "Roofline: achieved FLOP/s over the device's dense matmul rate measured in the same run "
         f"({rate_text})",
         f"Device: {device_text(run)}",

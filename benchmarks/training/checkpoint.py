@@ -22,6 +22,7 @@ import numpy as np
 import torch
 
 from fileio import write_atomic
+from fileio.checkpoints import read_checkpoint
 
 FORMAT = "hsfusion-bench/train-v1"
 
@@ -56,16 +57,10 @@ def save_checkpoint(path: str | Path, state: dict[str, Any]) -> Path:
     return write_atomic(path, lambda tmp: torch.save({"format": FORMAT, **state}, tmp))
 
 
-def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
-    """A training checkpoint written by ``save_checkpoint``; ValueError names the file otherwise."""
-    path = Path(path)
-    if not path.is_file():
-        raise ValueError(f"checkpoint {path}: no such file")
-    try:
-        state = torch.load(path, map_location=map_location, weights_only=True)
-    except Exception as err:  # noqa: BLE001 - any unpickling failure is a bad file for the user
-        raise ValueError(f"checkpoint {path}: cannot be read safely ({type(err).__name__}: "
-                         f"{str(err).splitlines()[0] if str(err) else ''})") from err
+def load_checkpoint(path: str | Path) -> dict[str, Any]:
+    """A training checkpoint written by ``save_checkpoint``, on the CPU; ValueError names the file
+    otherwise."""
+    state = read_checkpoint(path)
     if not isinstance(state, dict) or state.get("format") != FORMAT:
         raise ValueError(f"checkpoint {path}: not a training checkpoint of this suite (no "
                          f"format={FORMAT!r}); to load bare weights use benchmarks.checkpoints")

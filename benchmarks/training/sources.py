@@ -11,11 +11,8 @@ from collections.abc import Sequence
 from typing import Any
 
 import datasets
+from benchmarks.cli import add_debug_arg
 from datasets import Scene
-
-
-class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
-    """Shows defaults and keeps the description's line breaks."""
 
 
 def add_data_args(p: argparse.ArgumentParser) -> None:
@@ -34,6 +31,7 @@ def add_model_args(p: argparse.ArgumentParser) -> None:
                    help="a build option of the method (repeatable), e.g. nf=64")
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"),
                    help="auto: CUDA when available, else CPU")
+    add_debug_arg(p)
 
 
 def parse_model_cfg(items: Sequence[str]) -> dict[str, Any]:

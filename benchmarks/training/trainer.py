@@ -261,14 +261,22 @@ class Trainer:
             if saved[key] != getattr(self.config, key):
                 self.log(f"resume: {key} was {saved[key]!r} in {path}, now "
                          f"{getattr(self.config, key)!r} (the schedule continues as saved)")
-        self.model.load_state_dict(state["model"])
-        self.optimizer.load_state_dict(state["optimizer"])
+        try:
+            self.model.load_state_dict(state["model"])
+            self.optimizer.load_state_dict(state["optimizer"])
+        except (RuntimeError, ValueError) as err:
+            raise ValueError(f"checkpoint {path} does not fit this {self.spec.name} model: "
+                             f"{str(err).splitlines()[0]}") from None
         self.scheduler.load_state_dict(state["scheduler"])
         self.stepper.load_state_dict(state["stepper"])
         self.epoch, self.best_epoch = int(state["epoch"]), int(state["best_epoch"])
         self.best_sam = float(state["best_sam"])
         self.history = list(state["history"])
         self.step_losses = list(state.get("step_losses", []))
+        if self.best_epoch > 0 and self.out is not None and not (self.out / "best.pth").exists():
+            self.log(f"resume: {self.out / 'best.pth'} (epoch {self.best_epoch}) is missing; "
+                     "the best is chosen again from the epochs still to come")
+            self.best_sam, self.best_epoch = math.inf, -1
         set_rng_state(state["rng"])
         self.log(f"resumed from {path} after epoch {self.epoch}")
 
@@ -338,7 +346,11 @@ class Trainer:
         best SAM, the steps taken and the checkpoint paths."""
         cfg = self.config
         if self.env.is_main and self.out is not None:
+            for tmp in fileio.remove_stale_temps(self.out) if self.out.is_dir() else []:
+                self.log(f"removed {tmp}, left by a killed writer")
             fileio.write_json(self.out / "config.json", asdict(cfg))
+            if self.history:
+                fileio.write_csv(self.out / "history.csv", pd.DataFrame(self.history))
         last = cfg.epochs if stop_after is None else min(cfg.epochs, self.epoch + stop_after)
         if self.per_step:
             last = self.epoch + (stop_after if stop_after is not None else cfg.max_steps)
@@ -378,12 +390,14 @@ class Trainer:
                 "best": str(self.out / "best.pth") if written and self.best_epoch > 0 else None}
 
     def _write(self, improved: bool) -> None:
+        """best.pth before last.pth, then history.csv: a kill between two writes leaves a
+        last.pth that names no best.pth it has not seen written."""
         if not self.env.is_main or self.out is None:
             return
         state = self.state_dict()
-        save_checkpoint(self.out / "last.pth", state)
         if improved:
             save_checkpoint(self.out / "best.pth", state)
+        save_checkpoint(self.out / "last.pth", state)
         fileio.write_csv(self.out / "history.csv", pd.DataFrame(self.history))
 
 

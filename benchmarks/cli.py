@@ -1,0 +1,30 @@
+"""What every command line of the suite shares: the help formatter and one-line errors.
+
+An error is one line on stderr, ``error: <file or argument>: <problem>``; ``--debug`` adds the
+traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+
+
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    """Shows defaults and keeps the description's line breaks."""
+
+
+def add_debug_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--debug", action="store_true", help="print the traceback of an error")
+
+
+def report_error(exc: BaseException, debug: bool, code: int = 2) -> int:
+    """Print ``exc`` as one line (plus its traceback with ``debug``); return ``code``."""
+    text = str(exc) or type(exc).__name__
+    if not isinstance(exc, ValueError | KeyError | FileNotFoundError):
+        text = f"{type(exc).__name__}: {text}"
+    print(f"error: {text.splitlines()[0] if text else text}", file=sys.stderr)
+    if debug:
+        traceback.print_exception(exc)
+    return code
