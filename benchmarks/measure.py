@@ -7,6 +7,7 @@ with the side inputs its adapter needs.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import numpy as np
@@ -17,6 +18,7 @@ from benchmarks.cost.counters import COUNTERS
 from benchmarks.cost.isolate import ChildError, run_isolated
 from benchmarks.cost.latency import time_callable
 from benchmarks.cost.memory import peak_memory_gib, reset_peak_memory
+from benchmarks.cost.params import count_params
 from benchmarks.shapes import InputShape
 
 
@@ -68,7 +70,8 @@ def count_in_child(name: str, cfg: dict[str, Any], shape: InputShape, counter: s
 
 def speed_in_child(name: str, cfg: dict[str, Any], shape: InputShape, device: str,
                    budget_s: float, min_iters: int | None = None, dtype: str = "float32") -> dict:
-    """Child entry point: latency and peak memory of one forward at ``shape``."""
+    """Child entry point: latency and peak memory of one forward at ``shape``, and the params of
+    the method as built for it."""
     dev = torch.device(device)
     torch.manual_seed(0)
     method = build_for(name, cfg, shape)
@@ -87,8 +90,10 @@ def speed_in_child(name: str, cfg: dict[str, Any], shape: InputShape, device: st
 
     stats = time_callable(forward, dev, budget_s=budget_s, min_iters=min_iters)
     peak, kind = peak_memory_gib(dev)
+    total, trainable = count_params(method) if isinstance(method, torch.nn.Module) else (0, 0)
     return {**stats.as_dict(), "peak_mem_gb": peak, "base_mem_gb": base_gb, "mem_kind": kind,
-            "threads": torch.get_num_threads()}
+            "threads": torch.get_num_threads(), "params_total": total,
+            "params_trainable": trainable}
 
 
 def _fit_affine(points: list[tuple[int, float]], target: int) -> float:
@@ -162,6 +167,28 @@ def measure_counts(name: str, cfg: dict[str, Any], shape: InputShape, counters: 
                                  timeout_s=timeout_s, max_rss_gb=max_rss_gb)
         except ChildError as exc:
             found = {c: str(exc) for c in pending}
-        for counter, res in found.items():
-            out[counter] = res if isinstance(res, str) else _extrapolate(res, shapes, shape)
+        out.update(extrapolate_counts(found, shapes, shape))
     return out
+
+
+def extrapolate_counts(found: dict[str, list[dict] | str], shapes: list[InputShape],
+                       target: InputShape) -> dict[str, dict | str]:
+    """``counts_in_child``'s results at ``shapes``, each extrapolated to ``target`` (an error
+    text stays as it is)."""
+    return {counter: res if isinstance(res, str) else _extrapolate(res, shapes, target)
+            for counter, res in found.items()}
+
+
+def speed_and_counts_in_child(speed: dict[str, Any], counts: dict[str, Any]) -> dict[str, Any]:
+    """Child entry point: ``speed_in_child(**speed)`` (its peak memory read before anything else
+    runs), then ``counts_in_child(**counts)``, in one process; each part's result, or its error
+    text, and the seconds each took."""
+    found: dict[str, Any] = {"seconds": {}}
+    for part, fn, kwargs in (("speed", speed_in_child, speed), ("counts", counts_in_child, counts)):
+        t0 = time.perf_counter()
+        try:
+            found[part] = fn(**kwargs)
+        except Exception as exc:  # noqa: BLE001 - reported per part
+            found[part] = f"{type(exc).__name__}: {exc}"
+        found["seconds"][part] = time.perf_counter() - t0
+    return found

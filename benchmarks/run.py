@@ -32,9 +32,13 @@ import methods
 from benchmarks import provenance
 from benchmarks.cli import HelpFormatter, report_error
 from benchmarks.cost.isolate import ChildError, run_isolated
-from benchmarks.cost.params import count_params
 from benchmarks.lock import run_lock
-from benchmarks.measure import measure_counts, speed_in_child
+from benchmarks.measure import (
+    extrapolate_counts,
+    measure_counts,
+    speed_and_counts_in_child,
+    speed_in_child,
+)
 from benchmarks.quality import per_band_psnr, score_scene
 from benchmarks.schema import COLUMNS, file_stem
 from benchmarks.shapes import PAPER_INPUT
@@ -61,7 +65,7 @@ class Profile:
 
 PROFILES = {
     "smoke": Profile("smoke", cost_try_full=False, cost_small_lrs=(16, 32), latency_lr=16,
-                     latency_budget_s=3.0, latency_min_iters=3, train_steps=12, train_batch=1,
+                     latency_budget_s=3.0, latency_min_iters=3, train_steps=8, train_batch=1,
                      train_crop=48),
     "paper": Profile("paper", cost_try_full=True, cost_small_lrs=(16, 32), latency_lr=64,
                      latency_budget_s=60.0, latency_min_iters=5, train_steps=0, train_batch=0,
@@ -306,57 +310,97 @@ class BenchmarkRun:
         fileio.write_json(self.out / "published.json", published)
 
 
-def measure_cost(run: BenchmarkRun, spec: methods.MethodSpec, model: Any) -> dict[str, Any]:
-    """Params of the built ``model`` and the three counters at the paper's input (in a child);
-    failures go to ``cost_error``."""
-    shape = PAPER_INPUT
-    cost: dict[str, Any] = {"cost_lr_shape": shape.lr_text(), "cost_hr_shape": shape.hr_text()}
-    total, trainable = count_params(model)
-    cost.update(params_total=total, params_trainable=trainable)
-    if spec.family == "classical" or not isinstance(model, torch.nn.Module):
-        cost["cost_error"] = "not counted: numpy/scipy work outside torch, which no FLOP counter sees"
-        return cost
+COUNTER_COLUMNS = {"fvcore": ("gmacs_fvcore", "macs"),
+                   "flop_counter": ("gflops_counter", "reported"),
+                   "hooks": ("gmacs_hooks", "macs")}
+
+
+def measure_speed_and_cost(run: BenchmarkRun, spec: methods.MethodSpec, model: Any,
+                           clock: StageClock) -> dict[str, Any]:
+    """Latency and peak memory at the profile's input, the params and the three counters at the
+    paper's input (172/4 bands: params depend on the band counts), measured in child processes
+    with nothing else running; every failure goes to ``cost_error``.
+
+    The smoke profile counts at two small sizes, cheap enough to share the latency's child (its
+    peak memory is read before counting starts). The paper profile counts at full size in
+    children of their own, so that a counter running out of memory loses nothing else."""
+    speed_shape, cost_shape = PAPER_INPUT.with_lr(run.profile.latency_lr), PAPER_INPUT
+    speed_kwargs = {"name": spec.name, "cfg": {}, "shape": speed_shape, "device": str(run.device),
+                    "budget_s": run.profile.latency_budget_s,
+                    "min_iters": run.profile.latency_min_iters}
+    limits = {"timeout_s": run.args.counter_timeout_s, "max_rss_gb": run.args.max_rss_gb}
+    found: dict[str, Any] = {"latency_lr_shape": speed_shape.lr_text(),
+                             "latency_hr_shape": speed_shape.hr_text(),
+                             "matmul_gflops": run.common["matmul_gflops"],
+                             "cost_lr_shape": cost_shape.lr_text(),
+                             "cost_hr_shape": cost_shape.hr_text()}
+    errors: list[str] = []
+    speed: dict[str, Any] | str
+    counts: dict[str, dict | str] = {}
+    countable = spec.family != "classical" and isinstance(model, torch.nn.Module)
+    if not countable:
+        errors.append("not counted: numpy/scipy work outside torch, which no FLOP counter sees")
+    if countable and not run.profile.cost_try_full:
+        shapes = [cost_shape.with_lr(lr) for lr in run.profile.cost_small_lrs]
+        with clock.stage("latency"):
+            try:
+                both = run_isolated(speed_and_counts_in_child, {
+                    "speed": speed_kwargs,
+                    "counts": {"name": spec.name, "cfg": {}, "shapes": shapes,
+                               "counters": list(COUNTER_COLUMNS)}}, **limits)
+            except ChildError as exc:
+                both = {"speed": str(exc), "counts": dict.fromkeys(COUNTER_COLUMNS, str(exc)),
+                        "seconds": {}}
+        clock.seconds["cost"] = both["seconds"].get("counts", 0.0)
+        clock.seconds["latency"] -= clock.seconds["cost"]
+        speed = both["speed"]
+        counts = (both["counts"] if isinstance(both["counts"], str)
+                  else extrapolate_counts(both["counts"], shapes, cost_shape))
+        if isinstance(counts, str):
+            counts = dict.fromkeys(COUNTER_COLUMNS, counts)
+    else:
+        with clock.stage("latency"):
+            try:
+                speed = run_isolated(speed_in_child, speed_kwargs, **limits)
+            except ChildError as exc:
+                speed = str(exc)
+        if countable:
+            with clock.stage("cost"):
+                counts = measure_counts(spec.name, {}, cost_shape, list(COUNTER_COLUMNS),
+                                        small_lrs=run.profile.cost_small_lrs, try_full=True,
+                                        **limits)
+    if isinstance(speed, str):
+        errors.append(f"latency: {speed}"[:500])
+    else:
+        found.update(latency_median_s=speed["median_s"], latency_p90_s=speed["p90_s"],
+                     latency_iqr_s=speed["iqr_s"], latency_n=speed["n"],
+                     peak_mem_gb=speed["peak_mem_gb"], mem_kind=speed["mem_kind"],
+                     params_total=speed["params_total"],
+                     params_trainable=speed["params_trainable"])
+    errors += count_columns(found, counts)
+    found["cost_error"] = "; ".join(errors) if errors else None
+    found["roofline_fraction"] = roofline_fraction(run, found.get("gflops_counter"),
+                                                   found.get("latency_median_s"))
+    return found
+
+
+def count_columns(found: dict[str, Any], counts: dict[str, dict | str]) -> list[str]:
+    """Write each counter's result into its columns of ``found``; the counters' errors."""
     errors, extrapolated = [], []
-    columns = {"fvcore": ("gmacs_fvcore", "macs"), "flop_counter": ("gflops_counter", "reported"),
-               "hooks": ("gmacs_hooks", "macs")}
-    found = measure_counts(spec.name, {}, shape, list(columns), small_lrs=run.profile.cost_small_lrs,
-                           try_full=run.profile.cost_try_full, max_rss_gb=run.args.max_rss_gb,
-                           timeout_s=run.args.counter_timeout_s)
-    for counter, res in found.items():
+    for counter, res in counts.items():
         if isinstance(res, str):
             errors.append(f"{counter}: {res}"[:500])
             continue
-        column, unit = columns[counter]
-        cost[column] = res[unit] / 1e9
-        cost[f"uncounted_{counter}"] = json.dumps(res["uncounted"], sort_keys=True)
+        column, unit = COUNTER_COLUMNS[counter]
+        found[column] = res[unit] / 1e9
+        found[f"uncounted_{counter}"] = json.dumps(res["uncounted"], sort_keys=True)
         extrapolated.append(res["extrapolated"])
         if counter == "hooks":
-            cost["gmacs_analytic"] = sum(res["analytic"].values()) / 1e9
-            cost["analytic_detail"] = json.dumps({k: v / 1e9 for k, v in res["analytic"].items()})
-    cost["cost_extrapolated"] = any(extrapolated)
-    if errors:
-        cost["cost_error"] = "; ".join(errors)
-    return cost
-
-
-def measure_speed(run: BenchmarkRun, spec: methods.MethodSpec) -> dict[str, Any]:
-    """Latency and peak memory at the profile's input, in a child, with nothing else running."""
-    shape = PAPER_INPUT.with_lr(run.profile.latency_lr)
-    speed: dict[str, Any] = {"latency_lr_shape": shape.lr_text(), "latency_hr_shape": shape.hr_text(),
-                             "matmul_gflops": run.common["matmul_gflops"]}
-    try:
-        res = run_isolated(speed_in_child, {"name": spec.name, "cfg": {}, "shape": shape,
-                                            "device": str(run.device),
-                                            "budget_s": run.profile.latency_budget_s,
-                                            "min_iters": run.profile.latency_min_iters},
-                           timeout_s=run.args.counter_timeout_s, max_rss_gb=run.args.max_rss_gb)
-    except ChildError as exc:
-        speed["speed_error"] = f"latency: {exc}"[:500]
-        return speed
-    speed.update(latency_median_s=res["median_s"], latency_p90_s=res["p90_s"],
-                 latency_iqr_s=res["iqr_s"], latency_n=res["n"], peak_mem_gb=res["peak_mem_gb"],
-                 mem_kind=res["mem_kind"])
-    return speed
+            found["gmacs_analytic"] = sum(res["analytic"].values()) / 1e9
+            found["analytic_detail"] = json.dumps({k: v / 1e9 for k, v in res["analytic"].items()})
+    if counts:
+        found["cost_extrapolated"] = any(extrapolated)
+    return errors
 
 
 def roofline_fraction(run: BenchmarkRun, gflops: float | None, median_s: float | None
@@ -426,14 +470,10 @@ def run_method(run: BenchmarkRun, spec: methods.MethodSpec, scenes: SceneCache,
         if run.args.no_cost:
             base["cost_error"] = "not measured (--no-cost)"
         else:
-            with clock.stage("latency"):
-                base.update(measure_speed(run, spec))
-            with clock.stage("cost"):
-                try:
-                    found = measure_cost(run, spec, model)
-                except Exception as exc:  # noqa: BLE001 - recorded in the rows
-                    found = {"cost_error": f"{type(exc).__name__}: {exc}"[:500]}
-                costs = cost_columns(run, base, found)
+            try:
+                costs = measure_speed_and_cost(run, spec, model, clock)
+            except Exception as exc:  # noqa: BLE001 - recorded in the rows
+                costs = {"cost_error": f"{type(exc).__name__}: {exc}"[:500]}
         with clock.stage("train"):
             base["train_budget"] = prepare_weights(run, spec, model, train_scenes)
         if isinstance(model, torch.nn.Module):
@@ -450,16 +490,6 @@ def run_method(run: BenchmarkRun, spec: methods.MethodSpec, scenes: SceneCache,
     for row in rows:
         row.update(costs, wall_s=time.perf_counter() - t0)
     return rows, band_rows
-
-
-def cost_columns(run: BenchmarkRun, base: dict[str, Any], found: dict[str, Any]) -> dict[str, Any]:
-    """The counted cost merged with the speed columns of ``base`` (the roofline fraction needs
-    both); every failure goes to ``cost_error``."""
-    errors = [e for e in (found.pop("cost_error", None), base.pop("speed_error", None)) if e]
-    found["cost_error"] = "; ".join(errors) if errors else None
-    found["roofline_fraction"] = roofline_fraction(run, found.get("gflops_counter"),
-                                                   base.get("latency_median_s"))
-    return found
 
 
 def score_method(run: BenchmarkRun, spec: methods.MethodSpec, model: Any, scenes: SceneCache,

@@ -14,6 +14,7 @@ import argparse
 import json
 import os
 import sys
+import traceback
 from collections.abc import Sequence
 
 import numpy as np
@@ -164,6 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--source", default="", help="citation of the cube (recorded)")
     p.add_argument("--licence", default="", help="licence of the cube (recorded)")
     p.add_argument("--overwrite", action="store_true", help="write into an existing layout")
+    p.add_argument("--debug", action="store_true", help="print the traceback of an error")
     return p
 
 
@@ -178,8 +180,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                          args.val_fraction, args.test_fraction, args.axis, args.sensor,
                          args.snr_db, args.psf_size, args.psf_sigma, args.seed, args.name,
                          args.units, args.source, args.licence)
-    except (DataError, ValueError) as err:
-        print(f"error: {err}", file=sys.stderr)
+    except Exception as err:  # noqa: BLE001 - one line, the traceback with --debug
+        print(f"error: {err}" if isinstance(err, DataError | ValueError)
+              else f"error: {type(err).__name__}: {err}", file=sys.stderr)
+        if args.debug:
+            traceback.print_exc()
         return 1
     counts = ", ".join(f"{s} {len(t)}" for s, t in record["tiles"].items())
     print(f"wrote {args.out}: {counts} tiles; {record['description']}")

@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 
+from benchmarks.cli import add_debug_arg, report_error
 from benchmarks.report.figures import write_figures
-from benchmarks.report.rundir import RunDirError, load_run
+from benchmarks.report.rundir import load_run
 from benchmarks.report.tables import CONVENTIONS, table1_markdown, write_tables
 
 
@@ -23,6 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--convention", choices=CONVENTIONS, default="paper",
                         help="metric convention of the printed Table 1 and the PSNR-vs-GMACs chart")
     parser.add_argument("--no-figures", action="store_true", help="write the tables only")
+    add_debug_arg(parser)
     return parser
 
 
@@ -33,9 +35,8 @@ def main(argv: list[str] | None = None) -> int:
         run = load_run(args.run_dir)
         written = write_tables(run, args.convention)
         figures = None if args.no_figures else write_figures(run, args.scene, args.convention)
-    except RunDirError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    except Exception as exc:  # noqa: BLE001 - one line, the traceback with --debug
+        return report_error(exc, args.debug)
     print(table1_markdown(run, args.convention))
     for notice in figures.skipped if figures else []:
         print(f"notice: {notice}", file=sys.stderr)
