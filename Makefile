@@ -21,8 +21,8 @@ install: $(STAMP)
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q --no-compile $(PIPOPTS) "torch==2.13.0"
-	$(PY) -m pip install -q --no-compile $(PIPOPTS) -e ".[dev]"
+	$(PY) -m pip install -q $(PIPOPTS) "torch==2.13.0"
+	$(PY) -m pip install -q $(PIPOPTS) -e ".[dev]"
 	touch $(STAMP)
 
 test: $(STAMP)
