@@ -1,4 +1,5 @@
-"""Training batches from Scenes: the model's value domain, aligned crops with anchors, and AWGN.
+"""Training batches from Scenes: the model's value domain and aligned crops with anchors (the AWGN
+is ``datasets.simulate.add_awgn``, added per batch by the trainer).
 
 Scenes hold GT min-max normalised per scene to [0, 1] with LR-HSI and HR-MSI in the same unit
 domain (``datasets/scene.py``). A ``pm1`` method trains on (x - 0.5) * 2 of all of them (the
