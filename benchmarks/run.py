@@ -40,7 +40,7 @@ from benchmarks.measure import (
     speed_in_child,
 )
 from benchmarks.quality import per_band_psnr, score_scene
-from benchmarks.schema import COLUMNS, file_stem
+from benchmarks.schema import COLUMNS, UNTRAINED, file_stem
 from benchmarks.shapes import PAPER_INPUT
 from datasets import Scene
 
@@ -414,15 +414,17 @@ def roofline_fraction(run: BenchmarkRun, gflops: float | None, median_s: float |
 
 
 def prepare_weights(run: BenchmarkRun, spec: methods.MethodSpec, model: Any,
-                    train_scenes: Sequence[Scene]) -> str:
-    """Load a checkpoint or train for the profile's budget; returns the budget text for the rows."""
+                    train_scenes: Sequence[Scene]) -> tuple[str, str]:
+    """Load a checkpoint or train for the profile's budget. Returns the rows' ``weights``
+    (``none``: the method learns nothing; ``given``: a checkpoint; ``untrained``: the smoke
+    profile's few steps, a pipeline check) and the budget text."""
     if spec.family != "deep":
-        return "none (no training)"
+        return "none", "none (no training)"
     if spec.name in run.checkpoints:
         from benchmarks.checkpoints import load_weights
 
         load_weights(spec, model, run.checkpoints[spec.name])
-        return f"checkpoint {run.checkpoints[spec.name].name}"
+        return "given", f"checkpoint {run.checkpoints[spec.name]}"
     if run.profile.train_steps <= 0:
         raise ValueError(f"{spec.name}: --profile {run.profile.name} needs --checkpoint "
                          f"{spec.name}=PATH (no training budget in this profile)")
@@ -431,8 +433,8 @@ def prepare_weights(run: BenchmarkRun, spec: methods.MethodSpec, model: Any,
     report = train_for_budget(model, spec, train_scenes, steps=run.profile.train_steps,
                               batch_size=run.profile.train_batch, crop_size=run.profile.train_crop,
                               device=run.device, seed=run.args.seed)
-    return (f"smoke: {report['steps']} steps, batch {run.profile.train_batch}, crop "
-            f"{run.profile.train_crop}, {report['wall_s']:.0f} s")
+    return UNTRAINED, (f"smoke: {report['steps']} steps, batch {run.profile.train_batch}, crop "
+                       f"{run.profile.train_crop}, {report['wall_s']:.0f} s on {run.device.type}")
 
 
 def _config_text(spec: methods.MethodSpec, scene: Scene, model: Any = None) -> str:
@@ -475,7 +477,8 @@ def run_method(run: BenchmarkRun, spec: methods.MethodSpec, scenes: SceneCache,
             except Exception as exc:  # noqa: BLE001 - recorded in the rows
                 costs = {"cost_error": f"{type(exc).__name__}: {exc}"[:500]}
         with clock.stage("train"):
-            base["train_budget"] = prepare_weights(run, spec, model, train_scenes)
+            base["weights"], base["train_budget"] = prepare_weights(run, spec, model,
+                                                                    train_scenes)
         if isinstance(model, torch.nn.Module):
             model.eval()
         with clock.stage("quality"):
@@ -654,6 +657,12 @@ def execute(args: argparse.Namespace) -> int:
           f"{run.report_s:.1f} s, whole run {time.perf_counter() - run.t0:.1f} s):")
     print(stage_table(run))
     print(f"results in {run.out}")
+    weights = run.rows.get("weights", pd.Series(dtype=object))
+    untrained = sorted(run.rows.loc[weights == UNTRAINED, "method"].unique())
+    if untrained:
+        print(f"untrained weights (quality shown as 'untrained'; numbers kept in rows.csv): "
+              f"{', '.join(untrained)}; for real quality give --checkpoint NAME=PATH or train "
+              "with benchmarks.train on a GPU", file=sys.stderr)
     errors = run.rows[run.rows["status"] == "error"]
     if len(errors):
         print(f"{len(errors) // 2} error(s) in {errors['method'].nunique()} method(s): "

@@ -23,11 +23,16 @@ SPEED = [
 ]
 PROVENANCE = [
     "device", "device_name", "dtype", "threads", "torch_version", "git_sha", "seed",
-    "train_budget", "checkpoint", "method_params", "degradation", "wall_s",
+    "weights", "train_budget", "checkpoint", "method_params", "degradation", "wall_s",
 ]
 COLUMNS = IDENTITY + QUALITY + COST + SPEED + PROVENANCE
 
 STATUSES = ("ok", "error", "skipped")
+# weights: how a method's weights came to be. none: it learns nothing (classical, baseline);
+# given: a checkpoint; trained: trained by the suite with a real budget; untrained: a few steps
+# that only check that training runs, so its quality is never shown as a result.
+UNTRAINED = "untrained"
+WEIGHTS = ("none", "given", "trained", UNTRAINED)
 
 
 def file_stem(name: str) -> str:

@@ -150,3 +150,20 @@ def test_rows_record_the_configuration_of_every_method(tmp_path):
     rows = pd.read_csv(tmp_path / "run" / "rows.csv")
     params = json.loads(rows[rows.method == "bicubic"].method_params.iloc[0])
     assert params == {"bands": 6, "msi_bands": 4, "ratio": 4}
+
+
+def test_untrained_weights_are_recorded_and_never_shown_as_quality(tmp_path, toy, capsys):
+    code = runner.main(["--methods", f"bicubic,{toy}", "--dataset", "zz_tiny", "--no-cost",
+                        "--no-report", "--out", str(tmp_path / "run")])
+    assert code == 0
+    rows = pd.read_csv(tmp_path / "run" / "rows.csv")
+    weights = rows.groupby("method").weights.first()
+    assert weights["bicubic"] == "none" and weights[toy] == "untrained"
+    assert rows[rows.method == toy].psnr.notna().all()  # the numbers stay in rows.csv
+    assert "untrained weights (quality shown as 'untrained'" in capsys.readouterr().err
+    table = (tmp_path / "run" / "metrics.md").read_text()
+    toy_line = next(line for line in table.splitlines() if line.startswith(f"| {toy}"))
+    assert "untrained" in toy_line and not any(c.isdigit() for c in toy_line.split("|")[2])
+    bicubic_line = next(line for line in table.splitlines() if line.startswith("| Bicubic"))
+    assert "untrained" not in bicubic_line
+    assert f"untrained: {toy} ran with untrained weights" in table

@@ -38,6 +38,7 @@ from benchmarks.report.summary import (
     method_label,
     method_order,
     select_published,
+    untrained_methods,
 )
 from fileio import write_atomic
 from metrics import abs_error_map, sam_map
@@ -285,7 +286,10 @@ def plot_psnr_vs_gmacs(run: Run, path: Path, convention: str = "paper", counter:
         if points:
             break
     else:
-        raise FigureSkipped("no method has both a positive GMACs count and a measured PSNR")
+        untrained = untrained_methods(run, methods)
+        why = (f" (untrained weights, left out: {', '.join(untrained)}; give trained weights "
+               "with --checkpoint NAME=PATH)") if untrained else ""
+        raise FigureSkipped(f"no method has both a positive GMACs count and a measured PSNR{why}")
     published = []
     for m in methods:
         pub = select_published(run, m) or {}

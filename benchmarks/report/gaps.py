@@ -83,9 +83,13 @@ def _flops_sentence(run: Run, method: str, label: str, pub: dict | None) -> str:
 def _quality_sentence(run: Run, method: str, label: str, pub: dict | None) -> str:
     psnr = measured(run.rows, method, "psnr", "paper")
     sam = measured(run.rows, method, "sam", "paper")
+    budget = cost_text(run.rows, method, "train_budget") or "unknown budget"
+    if psnr.untrained:
+        return (f"{label}'s weights are untrained here ({budget}), so its quality is not shown "
+                "(rows.csv keeps the numbers); give trained weights with --checkpoint "
+                f"{method}=PATH, or train it with its recipe on a GPU.")
     if psnr.n_ok == 0:
         return f"{label} has no measured quality ({psnr.cell('.3f')})."
-    budget = cost_text(run.rows, method, "train_budget") or "unknown budget"
     dataset = ", ".join(dict.fromkeys(run.rows.loc[run.rows["method"] == method, "dataset"]))
     text = (f"Its PSNR {psnr.mean:.2f} dB / SAM {sam.mean:.2f} deg (paper convention) come from "
             f"{dataset} after {budget}")

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from benchmarks.report.rundir import Run
+from benchmarks.schema import UNTRAINED
 
 DASH = "–"  # en dash: no value (not measured, or not published)
 
@@ -95,11 +96,15 @@ class Measured:
     n_ok: int
     n_error: int
     n_scenes: int
+    untrained: bool = False
 
     def cell(self, spec: str, with_std: bool = False, mark_partial: bool = True) -> str:
         """``"37.212"``, ``"37.212 ± 0.104"``, ``"30.741 (2/3 ok)"``, ``"0.61 (1/2 finite)"``
         (a NaN or inf value on an ok scene, left out of the mean), ``"error"``, ``"skipped"`` or
-        the dash."""
+        the dash; ``"untrained"`` for a method whose weights were not trained (its numbers stay
+        in rows.csv, and its mean is NaN here so that no chart shows it)."""
+        if self.untrained:
+            return UNTRAINED
         if self.n_values > 0:
             text = format(self.mean, spec)
             if with_std and self.n_values > 1:
@@ -126,6 +131,10 @@ def measured(
     values = pd.to_numeric(ok[metric], errors="coerce").to_numpy(dtype=float)
     values = values[np.isfinite(values)]
     n_error = sub.loc[sub["status"] == "error", "scene"].nunique()
+    if "weights" in sub and (sub["weights"] == UNTRAINED).any():
+        return Measured(mean=math.nan, std=math.nan, n_values=0, n_ok=int(ok["scene"].nunique()),
+                        n_error=int(n_error), n_scenes=int(sub["scene"].nunique()),
+                        untrained=True)
     return Measured(
         mean=float(values.mean()) if values.size else math.nan,
         std=float(values.std(ddof=1)) if values.size > 1 else math.nan,
@@ -134,6 +143,15 @@ def measured(
         n_error=int(n_error),
         n_scenes=int(sub["scene"].nunique()),
     )
+
+
+def untrained_methods(run: Run, methods: list[str]) -> list[str]:
+    """Labels of the methods whose rows say their weights are untrained."""
+    rows = run.rows
+    if "weights" not in rows:
+        return []
+    return [method_label(run, m) for m in methods
+            if (rows.loc[rows["method"] == m, "weights"] == UNTRAINED).any()]
 
 
 def cost_value(rows: pd.DataFrame, method: str, column: str, dataset: str | None = None) -> float:

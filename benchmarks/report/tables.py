@@ -34,6 +34,7 @@ from benchmarks.report.summary import (
     per_method_text,
     scenes_of,
     select_published,
+    untrained_methods,
 )
 from fileio import write_text as write_text_atomic
 
@@ -85,6 +86,16 @@ def _dataset_notes(run: Run) -> list[str]:
         notes.append(f"Dataset: {d or 'unnamed'} ({n} scene{'s' * (n != 1)}); "
                      f"degradation: {degradation_text(run.rows, d)}")
     return notes
+
+
+def _untrained_note(run: Run, methods: list[str]) -> list[str]:
+    names = untrained_methods(run, methods)
+    if not names:
+        return []
+    return [f"untrained: {', '.join(names)} ran with untrained weights (a few training steps "
+            "that check the pipeline), so their quality cells are not results; rows.csv keeps "
+            "the numbers. Real quality: give trained weights with --checkpoint NAME=PATH, or "
+            "train each method with its recipe (benchmarks.train, on a GPU)"]
 
 
 def _error_note(run: Run, methods: list[str]) -> list[str]:
@@ -182,6 +193,7 @@ def table1(run: Run, convention: str = "paper") -> Table:
         _cost_shape_note(run, methods),
         "Train budget: " + per_method_text(run, methods, "train_budget", "none"),
         f"Device: {device_text(run)}",
+        *_untrained_note(run, methods),
         *_error_note(run, methods),
     ]
     n_text = 2 if with_dataset else 1
@@ -228,6 +240,7 @@ def metrics_table(run: Run) -> Table:
         *(f"{c}: {CONVENTION_TEXT[c]}" for c in present if c in CONVENTION_TEXT),
         "PSNR in dB, SAM in degrees; RMSE on [0, 1] (standard) or in the GT's units (paper); "
         f"{DASH} = not computed under that convention",
+        *_untrained_note(run, methods),
         *_error_note(run, methods),
     ]
     align = ["l"] * (3 if with_dataset else 2) + ["r"] * (len(columns) - (3 if with_dataset else 2))
