@@ -167,3 +167,8 @@ def test_untrained_weights_are_recorded_and_never_shown_as_quality(tmp_path, toy
     bicubic_line = next(line for line in table.splitlines() if line.startswith("| Bicubic"))
     assert "untrained" not in bicubic_line
     assert f"untrained: {toy} ran with untrained weights" in table
+    from benchmarks.report import load_run, write_figures
+
+    figures = write_figures(load_run(tmp_path / "run"))
+    assert f"untrained weights, left out of every figure: {toy}" in figures.skipped
+    assert tmp_path / "run" / "figures" / "per_band_psnr.png" in figures.written

@@ -39,6 +39,7 @@ from benchmarks.report.summary import (
     method_order,
     select_published,
     untrained_methods,
+    untrained_names,
 )
 from fileio import write_atomic
 from metrics import abs_error_map, sam_map
@@ -232,6 +233,9 @@ def plot_per_band_psnr(run: Run, path: Path, dpi: int = DPI) -> Path:
     if table is None or table.empty:
         raise FigureSkipped("no per_band.csv in the run directory")
     table = table.assign(method=table["method"].astype(str))
+    table = table[~table["method"].isin(untrained_names(run.rows))]
+    if table.empty:
+        raise FigureSkipped("every method in per_band.csv has untrained weights")
     scenes = table["scene"].nunique()
     colours = method_colours(run)
     order = [m for m in method_order(run) if m in set(table["method"])]
@@ -417,12 +421,17 @@ def write_figures(run: Run, scene: str | None = None, convention: str = "paper",
         except FigureSkipped as exc:
             result.skipped.append(f"{name}: skipped, {exc}")
 
+    untrained = untrained_names(run.rows)
+    shown = [m for m in method_order(run) if m not in untrained]
+    if untrained:
+        result.skipped.append("untrained weights, left out of every figure: "
+                              + ", ".join(untrained_methods(run, method_order(run))))
     cubes = None
     if scene is None:
         result.skipped.append(f"scene figures: skipped, no fused/<scene>__gt.npz in {run.path}")
     else:
         try:
-            cubes = load_scene_cubes(run, scene, method_order(run))
+            cubes = load_scene_cubes(run, scene, shown)
             drop_unusable(cubes)
         except (RunDirError, OSError, ValueError) as exc:
             result.skipped.append(f"scene figures: skipped, {exc}")

@@ -131,7 +131,7 @@ def measured(
     values = pd.to_numeric(ok[metric], errors="coerce").to_numpy(dtype=float)
     values = values[np.isfinite(values)]
     n_error = sub.loc[sub["status"] == "error", "scene"].nunique()
-    if "weights" in sub and (sub["weights"] == UNTRAINED).any():
+    if method in untrained_names(sub):
         return Measured(mean=math.nan, std=math.nan, n_values=0, n_ok=int(ok["scene"].nunique()),
                         n_error=int(n_error), n_scenes=int(sub["scene"].nunique()),
                         untrained=True)
@@ -145,13 +145,22 @@ def measured(
     )
 
 
+def untrained_names(rows: pd.DataFrame) -> set[str]:
+    """Names of the methods whose rows say their weights are untrained (rows written before the
+    ``weights`` column: a ``smoke:`` training budget, which was untrained by definition)."""
+    untrained = pd.Series(False, index=rows.index)
+    if "weights" in rows:
+        untrained |= rows["weights"] == UNTRAINED
+    if "train_budget" in rows:
+        old = rows["weights"].isna() if "weights" in rows else pd.Series(True, index=rows.index)
+        untrained |= old & rows["train_budget"].astype(str).str.startswith("smoke:")
+    return set(rows.loc[untrained, "method"].astype(str))
+
+
 def untrained_methods(run: Run, methods: list[str]) -> list[str]:
-    """Labels of the methods whose rows say their weights are untrained."""
-    rows = run.rows
-    if "weights" not in rows:
-        return []
-    return [method_label(run, m) for m in methods
-            if (rows.loc[rows["method"] == m, "weights"] == UNTRAINED).any()]
+    """Labels of the methods of ``methods`` whose weights are untrained."""
+    names = untrained_names(run.rows)
+    return [method_label(run, m) for m in methods if m in names]
 
 
 def cost_value(rows: pd.DataFrame, method: str, column: str, dataset: str | None = None) -> float:
