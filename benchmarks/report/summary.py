@@ -146,15 +146,10 @@ def measured(
 
 
 def untrained_names(rows: pd.DataFrame) -> set[str]:
-    """Names of the methods whose rows say their weights are untrained (rows written before the
-    ``weights`` column: a ``smoke:`` training budget, which was untrained by definition)."""
-    untrained = pd.Series(False, index=rows.index)
-    if "weights" in rows:
-        untrained |= rows["weights"] == UNTRAINED
-    if "train_budget" in rows:
-        old = rows["weights"].isna() if "weights" in rows else pd.Series(True, index=rows.index)
-        untrained |= old & rows["train_budget"].astype(str).str.startswith("smoke:")
-    return set(rows.loc[untrained, "method"].astype(str))
+    """Names of the methods whose rows say their weights are untrained."""
+    if "weights" not in rows:
+        return set()
+    return set(rows.loc[rows["weights"] == UNTRAINED, "method"].astype(str))
 
 
 def untrained_methods(run: Run, methods: list[str]) -> list[str]:
