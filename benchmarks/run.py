@@ -16,7 +16,7 @@ import time
 import traceback
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -40,7 +40,9 @@ from benchmarks.measure import (
     speed_in_child,
 )
 from benchmarks.quality import per_band_psnr, score_scene
-from benchmarks.schema import COLUMNS, UNTRAINED, file_stem
+from benchmarks.report.learning import CURVES
+from benchmarks.scenes import SceneCache, add_anchors
+from benchmarks.schema import COLUMNS, REAL_QUALITY, UNTRAINED, file_stem
 from benchmarks.shapes import PAPER_INPUT
 from datasets import Scene
 
@@ -50,7 +52,15 @@ LOG_NAME = "run.log"
 
 @dataclass(frozen=True)
 class Profile:
-    """How much measuring a run does. ``smoke`` fits a CPU in minutes; ``paper`` is the full job."""
+    """How much measuring and training a run does. ``smoke`` fits a CPU in minutes; ``train``
+    trains every deep method for its registry budget first; ``paper`` is the full cost job on
+    given weights.
+
+    training: "smoke" (each deep entry's ``quick_steps`` where it has them, which count as
+    trained; else ``train_steps`` at ``train_batch``/``train_crop``, a pipeline check whose
+    weights are untrained), "budget" (each entry's ``budget_steps`` with its recipe's batch and
+    crop, weights and manifest written for reuse) or "none" (weights must be given).
+    """
 
     name: str
     cost_try_full: bool       # count at the paper input first (else extrapolate from small sizes)
@@ -58,18 +68,20 @@ class Profile:
     latency_lr: int           # LR side of the latency input (HR = ratio x)
     latency_budget_s: float
     latency_min_iters: int    # timed calls at least (after one warm-up)
-    train_steps: int          # deep methods without a checkpoint (smoke only)
-    train_batch: int
-    train_crop: int
+    training: str
+    train_steps: int = 0
+    train_batch: int = 0
+    train_crop: int = 0
 
 
 PROFILES = {
     "smoke": Profile("smoke", cost_try_full=False, cost_small_lrs=(16, 32), latency_lr=16,
-                     latency_budget_s=3.0, latency_min_iters=3, train_steps=8, train_batch=1,
-                     train_crop=48),
+                     latency_budget_s=3.0, latency_min_iters=3, training="smoke", train_steps=8,
+                     train_batch=1, train_crop=48),
+    "train": Profile("train", cost_try_full=False, cost_small_lrs=(16, 32), latency_lr=16,
+                     latency_budget_s=3.0, latency_min_iters=3, training="budget"),
     "paper": Profile("paper", cost_try_full=True, cost_small_lrs=(16, 32), latency_lr=64,
-                     latency_budget_s=60.0, latency_min_iters=5, train_steps=0, train_batch=0,
-                     train_crop=0),
+                     latency_budget_s=60.0, latency_min_iters=5, training="none"),
 }
 
 
@@ -83,9 +95,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--root", help="dataset root (for --dataset paper: the paper's layout)")
     p.add_argument("--list", help="list file of --split under --root (default <root>/<split>.txt)")
     p.add_argument("--device", default="auto", help="cpu | cuda | auto")
-    p.add_argument("--profile", choices=sorted(PROFILES), default="smoke")
+    p.add_argument("--profile", choices=sorted(PROFILES), default="smoke",
+                   help="smoke: minutes on a CPU (deep methods without quick steps stay "
+                        "untrained); train: train each deep method for its registry budget "
+                        "(about an hour on one GPU for all); paper: full-size counts, weights given")
     p.add_argument("--checkpoint", action="append", default=[], metavar="NAME=PATH",
                    help="weights for a deep method (repeatable)")
+    p.add_argument("--weights", type=Path, default=None, metavar="DIR",
+                   help="trained weights with manifests (benchmarks.weights): a deep method "
+                        "whose weights here fit the scenes is not trained; --profile train "
+                        "writes what it trains here (default <out>/weights)")
     p.add_argument("--out", type=Path, default=None, help="run directory (default results/<run-id>)")
     p.add_argument("--resume", action="store_true", help="skip methods already finished in --out")
     p.add_argument("--seed", type=int, default=0)
@@ -138,45 +157,6 @@ def _method_names(text: str) -> list[str]:
 
 
 
-class SceneCache:
-    """The scenes of one split, each loaded (or simulated) once per run and shared by every
-    method; a scene that cannot be loaded keeps its error, which becomes that scene's rows."""
-
-    def __init__(self, scenes: Sequence[Scene]) -> None:
-        self.source = scenes
-        names = getattr(scenes, "names", None)
-        self.names: list[str] = list(names) if names is not None else [s.name for s in scenes]
-        self._loaded: dict[int, Scene | Exception] = {}
-
-    def __len__(self) -> int:
-        return len(self.names)
-
-    def load(self, i: int) -> Scene:
-        if i not in self._loaded:
-            try:
-                self._loaded[i] = self.source[i]
-            except Exception as exc:  # noqa: BLE001 - re-raised for every method that asks
-                self._loaded[i] = exc
-        found = self._loaded[i]
-        if isinstance(found, Exception):
-            raise found
-        return found
-
-    def replace(self, i: int, scene: Scene) -> None:
-        """Keep ``scene`` as scene i from now on (e.g. with an anchor added)."""
-        self._loaded[i] = scene
-
-    def first_loadable(self) -> Scene:
-        """The first scene that loads (its band counts and ratio build the models)."""
-        errors = []
-        for i in range(len(self)):
-            try:
-                return self.load(i)
-            except Exception as exc:  # noqa: BLE001
-                errors.append(f"{self.names[i]}: {type(exc).__name__}: {exc}")
-        raise ValueError("no scene could be loaded: " + "; ".join(errors))
-
-
 class StageClock:
     """Wall seconds per stage of one method (``STAGES``)."""
 
@@ -203,6 +183,10 @@ class BenchmarkRun:
         self.run_id = self.out.name
         self.names = _method_names(args.methods)
         self.checkpoints = _checkpoints(args.checkpoint, self.names)
+        if args.weights is not None and not args.weights.is_dir() and (
+                args.weights.exists() or self.profile.training != "budget"):
+            raise ValueError(f"--weights {args.weights}: no such directory (only --profile train "
+                             "creates it)")
         rows_path = self.out / "rows.csv"
         if rows_path.exists() and not args.resume:
             raise ValueError(f"{rows_path} exists; pass --resume to continue it or choose --out")
@@ -414,27 +398,70 @@ def roofline_fraction(run: BenchmarkRun, gflops: float | None, median_s: float |
 
 
 def prepare_weights(run: BenchmarkRun, spec: methods.MethodSpec, model: Any,
-                    train_scenes: Sequence[Scene]) -> tuple[str, str]:
-    """Load a checkpoint or train for the profile's budget. Returns the rows' ``weights``
-    (``none``: the method learns nothing; ``given``: a checkpoint; ``untrained``: the smoke
-    profile's few steps, a pipeline check) and the budget text."""
-    if spec.family != "deep":
-        return "none", "none (no training)"
-    if spec.name in run.checkpoints:
-        from benchmarks.checkpoints import load_weights
-
-        load_weights(spec, model, run.checkpoints[spec.name])
-        return "given", f"checkpoint {run.checkpoints[spec.name]}"
-    if run.profile.train_steps <= 0:
-        raise ValueError(f"{spec.name}: --profile {run.profile.name} needs --checkpoint "
-                         f"{spec.name}=PATH (no training budget in this profile)")
+                    train_scenes: Sequence[Scene], scenes: SceneCache) -> dict[str, str]:
+    """Give a deep ``model`` its weights: a ``--checkpoint``, fitting ``--weights``, or training
+    as the profile says. Returns the rows' ``weights`` (``none``: the method learns nothing;
+    ``given``: a checkpoint; ``trained``: a real training budget; ``untrained``: the smoke
+    profile's few steps, a pipeline check), ``train_budget`` and ``checkpoint``."""
+    from benchmarks.checkpoints import load_weights
     from benchmarks.training import train_for_budget
+    from benchmarks.weights import find_weights
 
+    if spec.family != "deep":
+        return {"weights": "none", "train_budget": "none (no training)"}
+    if spec.name in run.checkpoints:
+        load_weights(spec, model, run.checkpoints[spec.name])
+        return {"weights": "given", "train_budget": f"checkpoint {run.checkpoints[spec.name]}",
+                "checkpoint": str(run.checkpoints[spec.name])}
+    first = scenes.first_loadable()
+    if run.args.weights is not None and run.args.weights.exists():
+        found = find_weights(run.args.weights, spec.name, first)
+        if found is not None:
+            load_weights(spec, model, found.path)
+            return {"weights": "trained", "train_budget": found.budget_text(),
+                    "checkpoint": str(found.path)}
+    recipe = spec.recipe
+    where = f"on {run.device.type}"
+    if run.profile.training == "budget":
+        if recipe.budget_steps is None:
+            raise ValueError(f"{spec.name}: its registry entry has no budget_steps for "
+                             "--profile train")
+        out = (run.args.weights or run.out / "weights") / f"{spec.name}-{run.run_id}"
+        val = [scenes.load(i) for i in range(len(scenes)) if _loads(scenes, i)]
+        report = train_for_budget(
+            model, spec, train_scenes, steps=recipe.budget_steps, batch_size=recipe.batch_size,
+            crop_size=recipe.crop_size, device=run.device, seed=run.args.seed, out=out,
+            val_scenes=val, val_per_decade=10, keep="last",
+            data={"dataset": run.args.dataset, "split": "train", "val_split": run.args.split})
+        fileio.write_csv(run.out / CURVES / f"{spec.name}.csv", report["curve"])
+        return {"weights": "trained", "checkpoint": report["last"],
+                "train_budget": f"train profile: {report['steps']} steps, batch "
+                                f"{recipe.batch_size}, {report['train_s'] / 60:.1f} min {where}; "
+                                f"manifest {report['manifest']}"}
+    if run.profile.training == "none":
+        raise ValueError(f"{spec.name}: --profile {run.profile.name} needs --checkpoint "
+                         f"{spec.name}=PATH or --weights DIR (no training in this profile)")
+    if recipe.quick_steps is not None:
+        report = train_for_budget(model, spec, train_scenes, steps=recipe.quick_steps,
+                                  batch_size=recipe.batch_size, crop_size=recipe.crop_size,
+                                  device=run.device, seed=run.args.seed)
+        return {"weights": "trained",
+                "train_budget": f"quick: {report['steps']} steps, batch {recipe.batch_size}, "
+                                f"{report['train_s']:.0f} s {where}"}
     report = train_for_budget(model, spec, train_scenes, steps=run.profile.train_steps,
                               batch_size=run.profile.train_batch, crop_size=run.profile.train_crop,
                               device=run.device, seed=run.args.seed)
-    return UNTRAINED, (f"smoke: {report['steps']} steps, batch {run.profile.train_batch}, crop "
-                       f"{run.profile.train_crop}, {report['wall_s']:.0f} s on {run.device.type}")
+    return {"weights": UNTRAINED,
+            "train_budget": f"smoke: {report['steps']} steps, batch {run.profile.train_batch}, "
+                            f"crop {run.profile.train_crop}, {report['wall_s']:.0f} s {where}"}
+
+
+def _loads(scenes: SceneCache, i: int) -> bool:
+    try:
+        scenes.load(i)
+    except Exception:  # noqa: BLE001 - the scene's error rows say why
+        return False
+    return True
 
 
 def _config_text(spec: methods.MethodSpec, scene: Scene, model: Any = None) -> str:
@@ -477,8 +504,7 @@ def run_method(run: BenchmarkRun, spec: methods.MethodSpec, scenes: SceneCache,
             except Exception as exc:  # noqa: BLE001 - recorded in the rows
                 costs = {"cost_error": f"{type(exc).__name__}: {exc}"[:500]}
         with clock.stage("train"):
-            base["weights"], base["train_budget"] = prepare_weights(run, spec, model,
-                                                                    train_scenes)
+            base.update(prepare_weights(run, spec, model, train_scenes, scenes))
         if isinstance(model, torch.nn.Module):
             model.eval()
         with clock.stage("quality"):
@@ -515,27 +541,6 @@ def score_method(run: BenchmarkRun, spec: methods.MethodSpec, model: Any, scenes
         if index < run.args.figure_scenes:
             save_figure_cubes(run, spec.name, result.scene, result.fused)
     return rows, band_rows
-
-
-def add_anchors(scenes: SceneCache, device: torch.device, cache_dir: Path) -> None:
-    """Give every loadable scene without an anchor cube the suite's CNMF estimate (computed
-    once per scene, cached as ``cache_dir/<scene>.npz``), for the methods that need one."""
-    cnmf = methods.get("cnmf")
-    for i in range(len(scenes)):
-        try:
-            scene = scenes.load(i)
-        except Exception:  # noqa: BLE001 - the scene's error rows say why
-            continue
-        if scene.anchor is not None:
-            continue
-        cache = cache_dir / f"{file_stem(scene.name)}.npz"
-        if cache.exists():
-            anchor = torch.from_numpy(np.load(cache)["anchor"])
-        else:
-            model = cnmf.build_model(scene.bands, scene.msi_bands, int(scene.meta.ratio))
-            anchor = cnmf.fuse(model, scene, torch.device("cpu"))
-            fileio.write_npz(cache, anchor=anchor.numpy())
-        scenes.replace(i, replace(scene, anchor=anchor))
 
 
 def per_band_rows(name: str, scene: Scene, fused: torch.Tensor) -> pd.DataFrame:
@@ -583,7 +588,7 @@ def load_scenes(args: argparse.Namespace, run: BenchmarkRun) -> tuple[SceneCache
     options = {k: v for k, v in (("root", args.root), ("list", args.list)) if v}
     scenes = SceneCache(datasets.get(args.dataset, split=args.split, **options))
     specs = [methods.get(n) for n in run.names]
-    needs_training = run.profile.train_steps > 0 and any(
+    needs_training = run.profile.training != "none" and any(
         s.family == "deep" and s.name not in run.checkpoints for s in specs)
     train: Sequence[Scene] = []
     if needs_training:
@@ -661,8 +666,7 @@ def execute(args: argparse.Namespace) -> int:
     untrained = sorted(run.rows.loc[weights == UNTRAINED, "method"].unique())
     if untrained:
         print(f"untrained weights (quality shown as 'untrained'; numbers kept in rows.csv): "
-              f"{', '.join(untrained)}; for real quality give --checkpoint NAME=PATH or train "
-              "with benchmarks.train on a GPU", file=sys.stderr)
+              f"{', '.join(untrained)}; for real quality {REAL_QUALITY}", file=sys.stderr)
     errors = run.rows[run.rows["status"] == "error"]
     if len(errors):
         print(f"{len(errors) // 2} error(s) in {errors['method'].nunique()} method(s): "

@@ -32,6 +32,8 @@ STATUSES = ("ok", "error", "skipped")
 # given: a checkpoint; trained: trained by the suite with a real budget; untrained: a few steps
 # that only check that training runs, so its quality is never shown as a result.
 UNTRAINED = "untrained"
+REAL_QUALITY = ("give trained weights with --weights DIR or --checkpoint NAME=PATH, or train them "
+                "with --profile train (the registry's budgets: about an hour on one GPU)")
 WEIGHTS = ("none", "given", "trained", UNTRAINED)
 
 

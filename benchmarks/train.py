@@ -5,8 +5,10 @@ training AWGN), validating every --val-every epochs with the paper's metrics.
     python -m benchmarks.train --method hssdct --dataset indian_pines --epochs 5 --crop-size 64
     torchrun --nproc_per_node 4 -m benchmarks.train --method hssdct --root DATA ...   (DDP)
 
-Writes into --out: last.pth (every epoch), best.pth (lowest mean validation SAM), history.csv and
-config.json. --resume OUT/last.pth continues the same schedule exactly. Defaults marked "recipe"
+Writes into --out: last.pth (every epoch), best.pth (lowest mean validation SAM), history.csv,
+curve.csv (validation in both metric conventions against step and time; TensorBoard events too
+when tensorboard is installed), config.json and manifest.json (what ``benchmarks.run --weights``
+reads). --resume OUT/last.pth continues the same schedule exactly. Defaults marked "recipe"
 come from the method's registry entry (shown with --method NAME --help).
 """
 
@@ -79,6 +81,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--no-noise", action="store_true", help="train without the AWGN")
     p.add_argument("--repeat", type=int, default=1, help="random crops per scene per epoch")
     p.add_argument("--val-every", type=int, default=1, help="validate every N epochs")
+    p.add_argument("--val-every-steps", type=int, default=None,
+                   help="validate every N optimizer steps instead of by epochs")
+    p.add_argument("--val-per-decade", type=int, default=None,
+                   help="validate at N log-spaced steps per decade (1, 2, 3, 4, 6, 10, ...)")
+    p.add_argument("--max-steps", type=int, default=None,
+                   help="stop after this many optimizer steps (the schedule runs over them)")
+    p.add_argument("--max-minutes", type=float, default=None,
+                   help="stop after this many minutes of training steps (validation excluded)")
     p.add_argument("--seed", type=int, default=d.get("seed"),
                    help="seeds the model init, crops, flips and noise")
     p.add_argument("--out", type=Path, default=None, help="run directory (None: runs/METHOD)")
@@ -94,8 +104,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def build_config(args: argparse.Namespace, spec: methods.MethodSpec, bands: int, msi_bands: int,
-                 ratio: int) -> TrainConfig:
-    """The recipe of ``spec`` with the options given on the command line on top."""
+                 ratio: int, data: dict[str, Any]) -> TrainConfig:
+    """The recipe of ``spec`` with the options given on the command line on top; ``data``
+    describes the training data for the manifest."""
     out = args.out or Path("runs") / spec.name
     config = TrainConfig.from_recipe(
         spec, bands=bands, msi_bands=msi_bands, ratio=ratio,
@@ -103,7 +114,9 @@ def build_config(args: argparse.Namespace, spec: methods.MethodSpec, bands: int,
         batch_size=args.batch_size, lr=args.lr, scheduler=args.scheduler,
         crop_size=args.crop_size, snr_db=args.snr, seed=args.seed, repeat=args.repeat,
         val_every=args.val_every, device=args.device, amp=args.amp, workers=args.workers,
-        out=str(out))
+        out=str(out), max_steps=args.max_steps,
+        max_train_s=None if args.max_minutes is None else args.max_minutes * 60,
+        val_every_steps=args.val_every_steps, val_per_decade=args.val_per_decade, data=data)
     if args.no_noise:
         config.snr_db = None
     return config
@@ -117,13 +130,16 @@ def run(args: argparse.Namespace) -> dict[str, object]:
         train = scenes_for(args, "train", None)
         held_out = held_out_split(args.dataset)
         val = scenes_for(args, held_out, None) if held_out else []
+        data = {"dataset": args.dataset, "split": "train", "val_split": held_out}
     else:
         if args.train_list is None:
             raise ValueError("--root needs --train-list")
         train = scenes_for(args, "train", args.train_list)
         val = scenes_for(args, "val", args.val_list) if args.val_list else []
+        data = {"dataset": "paper", "root": str(args.root), "split": str(args.train_list),
+                "val_split": args.val_list}
     first = train[0]
-    config = build_config(args, spec, first.bands, first.msi_bands, int(first.meta.ratio))
+    config = build_config(args, spec, first.bands, first.msi_bands, int(first.meta.ratio), data)
     if args.resume is None and (Path(config.out) / "last.pth").exists():
         raise ValueError(f"{config.out} already holds last.pth; pass --resume "
                          f"{Path(config.out) / 'last.pth'} or choose another --out")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -61,3 +62,15 @@ class Scene:
     @property
     def msi_bands(self) -> int:
         return int(self.hrmsi.shape[0])
+
+
+PER_SCENE_KEYS = frozenset({"seed", "tile_seed", "split", "synthetic"})
+
+
+def degradation_model(degradation: dict[str, Any]) -> dict[str, Any]:
+    """The settings every scene of a dataset shares (PSF, SRF, ratio, SNR, misalignment, ...):
+    ``SceneMeta.degradation`` without its per-scene keys (seeds, split and tile, synthetic
+    content), as JSON-ready values."""
+    kept = {k: v for k, v in degradation.items() if k not in PER_SCENE_KEYS}
+    return json.loads(json.dumps(kept, default=str, sort_keys=True))
+

@@ -65,6 +65,11 @@ class TrainingRecipe:
 
     loss_fn: ``(pred, target) -> scalar`` in the model's domain (a class is instantiated first);
     loss_name: how the rows and ``--help`` name it.
+    budget_steps: optimizer steps of the runner's ``train`` profile, chosen so that one modern GPU
+    trains every deep entry on ``indian_pines`` in about an hour (docs/training.md says how).
+    quick_steps: steps after which the entry beat bicubic on a 2-core CPU in about a minute in
+    the committed learning study (results/reference/learning/); the ``smoke`` profile trains
+    them. None where it did not.
     """
 
     loss_fn: Callable[..., Any]
@@ -84,6 +89,8 @@ class TrainingRecipe:
     train_snr_db: float | None = None  # AWGN on the LR-HSI during training only
     seed: int = 0
     source: str = ""
+    budget_steps: int | None = None
+    quick_steps: int | None = None
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ def test_torchrun_with_two_cpu_processes_trains_and_writes_one_checkpoint(tmp_pa
     done = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-3000:]
     history = pd.read_csv(out / "history.csv")
-    assert history["epoch"].tolist() == [1, 2] and history["val_sam"].notna().all()
+    assert history["epoch"].tolist() == [1, 2] and history["val_sam_paper"].notna().all()
     state = torch.load(out / "last.pth", weights_only=True)
     assert state["epoch"] == 2 and not any(k.startswith("module.") for k in state["model"])
     assert sorted(p.name for p in out.iterdir()) == ["best.pth", "config.json", "history.csv",

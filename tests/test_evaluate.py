@@ -33,7 +33,7 @@ def test_train_then_evaluate_writes_both_conventions_per_scene(toy, tmp_path, ca
     assert paper["psnr"].notna().all() and paper["sam"].notna().all()
     # validation in training used the same paper convention on the same scenes
     history = pd.read_csv(run / "history.csv")
-    assert history["val_sam"].iloc[0] == pytest.approx(paper["sam"].mean(), rel=1e-5)
+    assert history["val_sam_paper"].iloc[0] == pytest.approx(paper["sam"].mean(), rel=1e-5)
     files = sorted(fused.glob("*.npz"))
     assert len(files) == 3
     with np.load(files[0]) as z:

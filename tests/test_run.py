@@ -11,6 +11,7 @@ import torch
 import benchmarks.run as runner
 import datasets
 import methods
+from benchmarks.scenes import SceneCache, add_anchors
 from benchmarks.schema import COLUMNS
 from datasets.simulate import simulate_scene
 
@@ -104,8 +105,8 @@ def test_outputs_are_written_without_temp_leftovers(tmp_path):
 def test_anchor_is_the_scenes_own_else_our_cnmf_cached_per_scene(tmp_path, monkeypatch):
     scenes = tiny("test")
     own = torch.rand_like(scenes[0].gt)
-    cache = runner.SceneCache([replace(scenes[0], anchor=own), scenes[1]])
-    runner.add_anchors(cache, torch.device("cpu"), tmp_path / "anchors")
+    cache = SceneCache([replace(scenes[0], anchor=own), scenes[1]])
+    add_anchors(cache, torch.device("cpu"), tmp_path / "anchors")
     assert cache.load(0).anchor is own
 
     cnmf = methods.get("cnmf")
@@ -117,8 +118,8 @@ def test_anchor_is_the_scenes_own_else_our_cnmf_cached_per_scene(tmp_path, monke
         raise AssertionError("the cached anchor should have been used")
 
     monkeypatch.setattr(type(cnmf), "fuse", no_second_cnmf)
-    again = runner.SceneCache([replace(scenes[0], anchor=own), scenes[1]])
-    runner.add_anchors(again, torch.device("cpu"), tmp_path / "anchors")
+    again = SceneCache([replace(scenes[0], anchor=own), scenes[1]])
+    add_anchors(again, torch.device("cpu"), tmp_path / "anchors")
     assert torch.equal(again.load(1).anchor, cache.load(1).anchor)
 
 

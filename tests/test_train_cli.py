@@ -31,7 +31,7 @@ def test_cli_trains_on_the_paper_layout_then_resumes_to_the_end(toy, layout, tmp
     assert main(train_args(root, lists, out, "--epochs", "2", "--resume",
                            str(out / "last.pth"))) == 0
     history = pd.read_csv(out / "history.csv")
-    assert history["epoch"].tolist() == [1, 2] and history["val_sam"].notna().all()
+    assert history["epoch"].tolist() == [1, 2] and history["val_sam_paper"].notna().all()
     assert torch.load(out / "best.pth", weights_only=True)["config"]["bands"] == 6
     assert "evaluate: python -m benchmarks.evaluate" in capsys.readouterr().out
 
@@ -78,4 +78,4 @@ def test_cli_trains_on_the_shipped_indian_pines_dataset(toy, tmp_path):
     assert main(["--method", TOY, "--dataset", "indian_pines", "--epochs", "1", "--crop-size",
                  "16", "--device", "cpu", "--out", str(out), "--model-cfg", "width=4"]) == 0
     history = pd.read_csv(out / "history.csv")
-    assert len(history) == 1 and history["val_psnr"].notna().all()
+    assert len(history) == 1 and history["val_psnr_paper"].notna().all()

@@ -17,7 +17,10 @@ import torch.nn.functional as F
 
 import methods
 from benchmarks.training import TrainConfig, Trainer, fit, train_for_budget
+from benchmarks.training.curves import COLUMNS as CURVE_COLUMNS
+from benchmarks.training.curves import tensorboard_available, val_steps
 from benchmarks.training.data import CropDataset, generator
+from benchmarks.training.manifest import read_manifest, sha256_of
 from benchmarks.training.optim import DivergedError, Stepper
 from datasets.simulate import add_awgn
 from tests.toys import TOY, ToyFusion, toy_scenes
@@ -166,8 +169,8 @@ def test_best_checkpoint_is_the_epoch_with_the_lowest_validation_sam(toy, tmp_pa
         **quiet())
     history = history_of(tmp_path / "run")
     best = torch.load(tmp_path / "run" / "best.pth", weights_only=True)
-    assert best["epoch"] == 1 + int(np.argmin([h["val_sam"] for h in history]))
-    assert best["best_sam"] == pytest.approx(min(h["val_sam"] for h in history))
+    assert best["epoch"] == 1 + int(np.argmin([h["val_sam_paper"] for h in history]))
+    assert best["best_sam"] == pytest.approx(min(h["val_sam_paper"] for h in history))
 
 
 def test_resume_gives_the_same_weights_as_training_straight_through(toy, tmp_path):
@@ -187,6 +190,8 @@ def test_resume_gives_the_same_weights_as_training_straight_through(toy, tmp_pat
                for t in (straight, resumed)]
     assert untimed[0] == untimed[1]
     assert resumed.scheduler.state_dict() == straight.scheduler.state_dict()
+    untimed = [t.curve.frame().drop(columns=["train_s", "wall_s"]) for t in (straight, resumed)]
+    pd.testing.assert_frame_equal(*untimed)
 
 
 def test_resume_refuses_a_checkpoint_of_another_model_shape(toy, tmp_path):
@@ -212,6 +217,51 @@ def test_cosine_schedule_is_stepped_per_epoch(toy, tmp_path):
     assert lrs == pytest.approx(expected)
 
 
+# ---- learning curves and manifests -----------------------------------------------------------
+def test_validation_steps_are_log_spaced_or_regular():
+    assert sorted(val_steps(100, per_decade=10)) == [1, 2, 3, 4, 5, 6, 8, 10, 13, 16, 20, 25, 32,
+                                                     40, 50, 63, 79, 100]
+    assert val_steps(10, every=4) == {4, 8}
+    assert val_steps(10, every=5, per_decade=1) == {1, 5, 10}
+    with pytest.raises(ValueError, match="per decade"):
+        val_steps(10, per_decade=0)
+
+
+def test_curve_has_both_conventions_at_the_scheduled_steps_and_the_last(toy, tmp_path):
+    trainer = Trainer(methods.get(toy), config(tmp_path, max_steps=7, val_per_decade=2),
+                      toy_scenes(3), toy_scenes(2, 9), **quiet())
+    trainer.fit()
+    curve = pd.read_csv(tmp_path / "run" / "curve.csv")
+    assert curve.step.tolist() == [1, 3, 7]  # 10 ** (k / 2) -> 1, 3 (, 10 > 7) and the last step
+    assert list(curve.columns) == list(CURVE_COLUMNS)
+    assert curve[["psnr_paper", "sam_paper", "psnr_standard", "sam_standard"]].notna().all().all()
+    assert (curve.psnr_paper != curve.psnr_standard).all()  # two conventions, not one twice
+    assert curve.train_s.is_monotonic_increasing and (curve.wall_s >= curve.train_s).all()
+
+
+def test_time_budget_stops_training_after_that_many_seconds_of_steps(toy, tmp_path):
+    summary = fit(methods.get(toy), config(tmp_path, epochs=1000, max_train_s=0.2),
+                  toy_scenes(2), **quiet())
+    assert 1 <= summary["steps"] < 1000 and summary["train_s"] >= 0.2
+
+
+def test_manifest_names_the_best_weights_with_their_sha256(toy, tmp_path):
+    summary = fit(methods.get(toy), config(tmp_path, epochs=2, data={"dataset": "toy"}),
+                  toy_scenes(3), toy_scenes(2, 9), **quiet())
+    manifest = read_manifest(summary["manifest"])
+    assert manifest["weights"] == "best.pth" and manifest["method"] == TOY
+    assert manifest["sha256"] == sha256_of(tmp_path / "run" / "best.pth")
+    assert manifest["validation"]["best"] == summary["best_val"]
+    assert manifest["data"]["dataset"] == "toy" and manifest["budget"]["epochs"] == 2
+    assert manifest["recipe"]["entry"]["loss_name"] == "l1"
+
+
+@pytest.mark.skipif(not tensorboard_available(), reason="tensorboard is not installed")
+def test_curve_goes_to_tensorboard_when_it_is_installed(toy, tmp_path):
+    fit(methods.get(toy), config(tmp_path, epochs=1), toy_scenes(2), toy_scenes(1, 9), **quiet())
+    assert list((tmp_path / "run" / "tensorboard").glob("events.out.tfevents.*"))
+
+
 # ---- the runner's step budget ----------------------------------------------------------------
 def test_train_for_budget_is_deterministic_and_reports_its_budget(toy):
     spec, scenes = methods.get(toy), toy_scenes(3)
@@ -227,7 +277,7 @@ def test_train_for_budget_is_deterministic_and_reports_its_budget(toy):
     a, b = results
     assert a["steps"] == 5 and a["epochs"] == pytest.approx(5 * 2 / 3)
     assert len(a["loss_history"]) == 5 and a["loss_history"] == b["loss_history"]
-    assert set(a) == {"steps", "epochs", "wall_s", "final_loss", "loss_history"}
+    assert {"steps", "epochs", "wall_s", "train_s", "final_loss", "loss_history"} <= set(a)
     assert all(torch.equal(weights[0][k], weights[1][k]) for k in weights[0])
 
 

@@ -14,10 +14,9 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
+from benchmarks.report.canvas import DPI, FigureSkipped, new_figure, save_png
 from benchmarks.report.images import (
     band_stats,
     break_gaps,
@@ -26,6 +25,7 @@ from benchmarks.report.images import (
     spectrum_pixels,
     zoom_window,
 )
+from benchmarks.report.learning import plot_run_curves
 from benchmarks.report.rundir import Run, RunDirError, SceneCubes, load_scene_cubes
 from benchmarks.report.summary import (
     cost_shapes_text,
@@ -41,19 +41,14 @@ from benchmarks.report.summary import (
     untrained_methods,
     untrained_names,
 )
-from fileio import write_atomic
+from benchmarks.schema import REAL_QUALITY
 from metrics import abs_error_map, sam_map
 
-DPI = 150
 ZOOM_COLOUR = "#ffd400"
 COUNTERS = {  # name -> (column, axis label)
     "hooks": ("gmacs_hooks", "GMac, module hooks (ptflops-style, 1 MAC = 1)"),
     "fvcore": ("gmacs_fvcore", "GMAC, fvcore (1 MAC = 1)"),
 }
-
-
-class FigureSkipped(Exception):
-    """A figure's inputs are missing; the message says which."""
 
 
 @dataclass
@@ -62,16 +57,6 @@ class FigureResult:
 
     written: list[Path] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
-
-
-def _new_figure(width: float, height: float) -> Figure:
-    fig = Figure(figsize=(width, height), layout="constrained")
-    FigureCanvasAgg(fig)
-    return fig
-
-
-def _save(fig: Figure, path: Path, dpi: int) -> Path:
-    return write_atomic(path, lambda tmp: fig.savefig(tmp, dpi=dpi, format="png"))
 
 
 def method_colours(run: Run) -> dict[str, tuple[float, float, float, float]]:
@@ -133,7 +118,7 @@ def plot_false_colour(run: Run, cubes: SceneCubes, path: Path, convention: str =
         for m, p in preds.items()
     ]
     nrows, ncols = _grid(len(panels))
-    fig = _new_figure(3.2 * ncols, 3.5 * nrows + 0.5)
+    fig = new_figure(3.2 * ncols, 3.5 * nrows + 0.5)
     axes = np.atleast_1d(fig.subplots(nrows, ncols, squeeze=False)).ravel()
     h, w = gt.shape[1:]
     inset_x = 0.56 if left + size / 2 < w / 2 else 0.02
@@ -161,7 +146,7 @@ def plot_false_colour(run: Run, cubes: SceneCubes, path: Path, convention: str =
     fig.suptitle(f"{cubes.scene}: false colour, bands R,G,B = {band_text}; each band standardised "
                  f"with the GT's mean and σ, clipped at ±2σ\ninset: the {size}×{size} px window "
                  f"(yellow) of largest mean error; scores: {convention} convention", fontsize=9)
-    _save(fig, path, dpi)
+    save_png(fig, path, dpi)
     return path
 
 
@@ -175,7 +160,7 @@ def plot_error_maps(run: Run, cubes: SceneCubes, path: Path, dpi: int = DPI) -> 
     maps_of = {m: error_maps(cubes.preds[m], cubes.gt) for m in names}
     errs = {m: maps_of[m][0] for m in names}
     sams = {m: maps_of[m][1] for m in names}
-    fig = _new_figure(2.9 * len(names) + 1.2, 6.2)
+    fig = new_figure(2.9 * len(names) + 1.2, 6.2)
     axes = fig.subplots(2, len(names), squeeze=False)
     for r, (maps, cmap, unit, what) in enumerate((
         (errs, "magma", "|error| ([0, 1] units)", "mean |err|"),
@@ -194,7 +179,7 @@ def plot_error_maps(run: Run, cubes: SceneCubes, path: Path, dpi: int = DPI) -> 
         fig.colorbar(image, ax=list(axes[r, :]), label=unit, extend="max", shrink=0.9)
     fig.suptitle(f"{cubes.scene}: absolute error (mean over bands) and spectral angle, "
                  "shared colour scale per row", fontsize=10)
-    _save(fig, path, dpi)
+    save_png(fig, path, dpi)
     return path
 
 
@@ -206,7 +191,7 @@ def plot_spectra(run: Run, cubes: SceneCubes, path: Path, dpi: int = DPI) -> Pat
     x = wl if wl is not None else np.arange(gt.shape[0], dtype=float)
     colours = method_colours(run)
     marker = "o" if gt.shape[0] <= 32 else None
-    fig = _new_figure(4.3 * len(pixels), 3.6)
+    fig = new_figure(4.3 * len(pixels), 3.6)
     axes = fig.subplots(1, len(pixels), squeeze=False)[0]
     for ax, (row, col) in zip(axes, pixels, strict=True):
         xs, ys = break_gaps(x, gt[:, row, col])
@@ -222,7 +207,7 @@ def plot_spectra(run: Run, cubes: SceneCubes, path: Path, dpi: int = DPI) -> Pat
     axes[0].set_ylabel("value ([0, 1] units)")
     axes[-1].legend(fontsize=8, loc="best")
     fig.suptitle(f"{cubes.scene}: spectra at the centre and quartile pixels", fontsize=10)
-    _save(fig, path, dpi)
+    save_png(fig, path, dpi)
     return path
 
 
@@ -242,7 +227,7 @@ def plot_per_band_psnr(run: Run, path: Path, dpi: int = DPI) -> Path:
     order += [m for m in dict.fromkeys(table["method"]) if m not in order]
     counts = table.groupby("method")["scene"].nunique()
     marker = "o" if table["band"].nunique() <= 32 else None
-    fig = _new_figure(7.5, 4.2)
+    fig = new_figure(7.5, 4.2)
     ax = fig.subplots()
     any_wl = False
     for m in order:
@@ -264,7 +249,7 @@ def plot_per_band_psnr(run: Run, path: Path, dpi: int = DPI) -> Path:
     ax.set_title(f"Per-band PSNR, mean over scenes ({scenes} in per_band.csv)", fontsize=10)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
-    _save(fig, path, dpi)
+    save_png(fig, path, dpi)
     return path
 
 
@@ -291,8 +276,8 @@ def plot_psnr_vs_gmacs(run: Run, path: Path, convention: str = "paper", counter:
             break
     else:
         untrained = untrained_methods(run, methods)
-        why = (f" (untrained weights, left out: {', '.join(untrained)}; give trained weights "
-               "with --checkpoint NAME=PATH)") if untrained else ""
+        why = (f" (untrained weights, left out: {', '.join(untrained)}; {REAL_QUALITY})"
+               if untrained else "")
         raise FigureSkipped(f"no method has both a positive GMACs count and a measured PSNR{why}")
     published = []
     for m in methods:
@@ -309,7 +294,7 @@ def plot_psnr_vs_gmacs(run: Run, path: Path, convention: str = "paper", counter:
 
     colours = method_colours(run)
     measured_at = {m: (g, p) for m, g, p, _ in points}
-    fig = _new_figure(7.2, 5.0)
+    fig = new_figure(7.2, 5.0)
     ax = fig.subplots()
     for m, g, p, params in points:
         ax.scatter(g, p, s=area(params), color=colours[m], alpha=0.75, edgecolor="black",
@@ -345,7 +330,7 @@ def plot_psnr_vs_gmacs(run: Run, path: Path, convention: str = "paper", counter:
     ax.set_title(f"Quality against compute: {dataset or 'unnamed dataset'}", fontsize=10)
     ax.grid(alpha=0.3, which="both")
     ax.margins(x=0.15, y=0.12)
-    _save(fig, path, dpi)
+    save_png(fig, path, dpi)
     return path
 
 
@@ -362,7 +347,7 @@ def plot_latency(run: Run, path: Path, dpi: int = DPI) -> Path:
     if not bars:
         raise FigureSkipped("no method has a latency measurement")
     colours = method_colours(run)
-    fig = _new_figure(max(5.0, 1.3 * len(bars) + 2.5), 4.4)
+    fig = new_figure(max(5.0, 1.3 * len(bars) + 2.5), 4.4)
     ax = fig.subplots()
     x = np.arange(len(bars))
     medians = np.array([b[1] for b in bars])
@@ -394,7 +379,7 @@ def plot_latency(run: Run, path: Path, dpi: int = DPI) -> Path:
     ax.set_title(f"Latency on {device_text(run)}", fontsize=10)
     ax.grid(alpha=0.3, axis="y", which="both")
     ax.legend(fontsize=8)
-    _save(fig, path, dpi)
+    save_png(fig, path, dpi)
     return path
 
 
@@ -447,5 +432,6 @@ def write_figures(run: Run, scene: str | None = None, convention: str = "paper",
     attempt("PSNR vs GMACs", lambda: plot_psnr_vs_gmacs(
         run, out / "psnr_vs_gmacs.png", convention, dpi=dpi))
     attempt("latency", lambda: plot_latency(run, out / "latency.png", dpi))
+    attempt("learning curves", lambda: plot_run_curves(run, out / "learning_curves.png", dpi))
     return result
 

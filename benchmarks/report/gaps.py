@@ -20,6 +20,7 @@ from benchmarks.report.summary import (
     select_published,
     truthy,
 )
+from benchmarks.schema import REAL_QUALITY
 
 
 def _pct(measured_value: float, published: float) -> str:
@@ -86,8 +87,7 @@ def _quality_sentence(run: Run, method: str, label: str, pub: dict | None) -> st
     budget = cost_text(run.rows, method, "train_budget") or "unknown budget"
     if psnr.untrained:
         return (f"{label}'s weights are untrained here ({budget}), so its quality is not shown "
-                "(rows.csv keeps the numbers); give trained weights with --checkpoint "
-                f"{method}=PATH, or train it with its recipe on a GPU.")
+                f"(rows.csv keeps the numbers); {REAL_QUALITY}.")
     if psnr.n_ok == 0:
         return f"{label} has no measured quality ({psnr.cell('.3f')})."
     dataset = ", ".join(dict.fromkeys(run.rows.loc[run.rows["method"] == method, "dataset"]))

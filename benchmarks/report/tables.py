@@ -36,6 +36,7 @@ from benchmarks.report.summary import (
     select_published,
     untrained_methods,
 )
+from benchmarks.schema import REAL_QUALITY
 from fileio import write_text as write_text_atomic
 
 CONVENTIONS = ("paper", "standard")
@@ -94,8 +95,7 @@ def _untrained_note(run: Run, methods: list[str]) -> list[str]:
         return []
     return [f"untrained: {', '.join(names)} ran with untrained weights (a few training steps "
             "that check the pipeline), so their quality cells are not results; rows.csv keeps "
-            "the numbers. Real quality: give trained weights with --checkpoint NAME=PATH, or "
-            "train each method with its recipe (benchmarks.train, on a GPU)"]
+            f"the numbers. Real quality: {REAL_QUALITY}"]
 
 
 def _error_note(run: Run, methods: list[str]) -> list[str]:

@@ -1,9 +1,11 @@
-"""A fixed budget of optimizer steps (the runner's smoke profile): the shared ``Trainer`` with
-``max_steps``, on an already-built model, in place, in one process, writing nothing.
+"""A fixed budget of optimizer steps, as the runner trains: the shared ``Trainer`` with
+``max_steps``, on an already-built model, in place, in one process.
 
 Same recipe as a full training run (loss, optimizer, lr, crops, flips/rot90, training AWGN,
-domain), with the recipe's schedule run over the steps. Deterministic for a given seed and device;
-the caller's global RNG state is left as it was.
+domain), with the recipe's schedule run over the steps, and as many crops per scene per epoch as
+the batch holds (so every batch is full on a small train split). Deterministic for a given seed
+and device; the caller's global RNG state is left as it was. With ``out`` the run writes its
+checkpoints, curve.csv and manifest.json there (validating on ``val_scenes`` when given).
 """
 
 from __future__ import annotations
@@ -11,10 +13,12 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import torch
 
+from benchmarks.training.checkpoint import load_checkpoint
 from benchmarks.training.trainer import TrainConfig, Trainer
 from datasets import Scene
 from methods import MethodSpec
@@ -22,13 +26,16 @@ from methods import MethodSpec
 
 def train_for_budget(model: torch.nn.Module, spec: MethodSpec, train_scenes: Sequence[Scene], *,
                      steps: int, batch_size: int, crop_size: int, device: torch.device | str,
-                     seed: int) -> dict[str, Any]:
+                     seed: int, out: Path | None = None, val_scenes: Sequence[Scene] = (),
+                     val_per_decade: int | None = None, keep: str = "best",
+                     data: dict[str, Any] | None = None) -> dict[str, Any]:
     """Train ``model`` in place for ``steps`` optimizer steps on random crops of ``train_scenes``.
 
     crop_size: HR side, lowered to the largest multiple of the ratio that fits every scene.
-    Returns ``steps`` (taken, skipped ones included), ``epochs`` (float: crops seen / scenes),
-    ``wall_s``, ``final_loss`` (mean of the last min(10, steps) finite losses) and
-    ``loss_history`` (one float per step, NaN for a skipped step).
+    keep: which checkpoint the manifest names and the model ends with ("best" or "last").
+    Returns the ``Trainer.fit`` summary plus ``epochs`` (float: crops seen / scenes),
+    ``final_loss`` (mean of the last min(10, steps) finite losses) and ``loss_history`` (one
+    float per step, NaN for a skipped step).
     """
     if steps < 1 or batch_size < 1:
         raise ValueError(f"steps and batch_size must be >= 1, got {steps} and {batch_size}")
@@ -39,18 +46,20 @@ def train_for_budget(model: torch.nn.Module, spec: MethodSpec, train_scenes: Seq
     config = replace(TrainConfig.from_recipe(
         spec, bands=scenes[0].bands, msi_bands=scenes[0].msi_bands, ratio=ratio,
         batch_size=batch_size, crop_size=crop_size, seed=seed, device=str(device),
-        max_steps=steps, workers=0), out=None)
+        max_steps=steps, workers=0, repeat=batch_size, val_per_decade=val_per_decade,
+        keep=keep, data=data or {}), out=None if out is None else str(out))
     was_training = model.training
     with torch.random.fork_rng(devices=[torch.device(device)] if torch.device(device).type == "cuda"
                                else []):
         torch.manual_seed(seed)
-        trainer = Trainer(spec, config, scenes, model=model, log=lambda _msg: None,
-                          progress=False)
+        trainer = Trainer(spec, config, scenes, val_scenes, model=model, log=lambda _msg: None,
+                          progress=out is not None)
         summary = trainer.fit()
+    if keep == "best" and summary["best"]:
+        trainer.model.load_state_dict(load_checkpoint(summary["best"])["model"])
     model.train(was_training)
     history = trainer.step_losses
     finite = [v for v in history if math.isfinite(v)][-10:]
-    return {"steps": summary["steps"], "epochs": len(history) * batch_size / len(trainer.dataset),
-            "wall_s": summary["wall_s"],
+    return {**summary, "epochs": len(history) * batch_size / len(scenes),
             "final_loss": sum(finite) / len(finite) if finite else math.nan,
-            "loss_history": history}
+            "loss_history": history, "curve": trainer.curve.frame()}

@@ -3,9 +3,10 @@
 The recipe gives the loss, optimizer, lr, schedule, crop, augmentations and training noise; the
 entry's ``domain`` gives the value range the model sees (``pm1``: (x - 0.5) * 2). Per epoch:
 ``repeat`` random crops per training scene (batched, with AWGN on the LR-HSI at the recipe's SNR,
-once per batch), one scheduler step, validation every ``val_every`` epochs on full images without
-noise (the ``paper`` metric convention, averaged over scenes), then ``last.pth`` and, when the mean
-validation SAM is the lowest so far, ``best.pth`` (see ``checkpoint.py``).
+once per batch), one scheduler step, validation every ``val_every`` epochs (or at scheduled steps)
+on full images without noise (both metric conventions, averaged over scenes; each validation is a
+point of ``curve.csv``, see ``curves.py``), then ``last.pth`` and, when the mean validation SAM in
+the ``paper`` convention is the lowest so far, ``best.pth`` (see ``checkpoint.py``).
 
 Under torchrun each process trains on its share of the crops (DistributedSampler, per-process
 batch ``batch_size``) and validates its share of the scenes; only rank 0 writes files.
@@ -37,8 +38,10 @@ from benchmarks.training.checkpoint import (
     save_checkpoint,
     set_rng_state,
 )
+from benchmarks.training.curves import VAL_COLUMNS, CurveLog, val_steps
 from benchmarks.training.data import CropDataset, fit_crop_size, generator
 from benchmarks.training.distributed import DistEnv
+from benchmarks.training.manifest import write_manifest
 from benchmarks.training.optim import (
     Stepper,
     make_optimizer,
@@ -51,7 +54,7 @@ from datasets.simulate import add_awgn
 from fileio.checkpoints import read_checkpoint, state_dict_of
 from methods import MethodSpec
 
-VAL_KEYS = ("psnr", "sam", "ergas", "rmse")
+VAL_KEYS = VAL_COLUMNS  # psnr/sam/ergas/rmse in the paper convention, psnr/sam in the standard
 
 
 @dataclass
@@ -61,11 +64,17 @@ class TrainConfig:
     bands, msi_bands, ratio, model_cfg: what the model is built with (``methods.build``).
     epochs, batch_size (per process), lr, crop_size (HR side, a multiple of ratio): the recipe's.
     snr_db: AWGN on the training LR-HSI (None: no noise). repeat: crops per scene per epoch.
-    val_every: validate every this many epochs (and after the last). workers: DataLoader
-    processes (None: 4 on CUDA, 0 on CPU). max_lr_drops / lr_drop_factor: the NaN guard.
-    max_steps: a step budget: stop after this many optimizer steps in all, whatever ``epochs``
-    says, with the cosine or step schedule run over the steps instead of the epochs.
-    out: the run directory for checkpoints and logs; None writes nothing.
+    val_every: validate every this many epochs (and after the last), unless validation is
+    scheduled by steps: ``val_every_steps`` and/or ``val_per_decade`` (see ``curves.val_steps``).
+    workers: DataLoader processes (None: 4 on CUDA, 0 on CPU). max_lr_drops / lr_drop_factor:
+    the NaN guard. max_steps: a step budget: stop after this many optimizer steps in all,
+    whatever ``epochs`` says, with the cosine or step schedule run over the steps instead of the
+    epochs. max_train_s: a time budget: stop once this many seconds went into training steps
+    (validation excluded); the schedule stays the recipe's. out: the run directory for
+    checkpoints, history.csv, curve.csv and manifest.json; None writes nothing. data: how the
+    caller names the training data (dataset, split, val_split), for the manifest. keep: the
+    weights the manifest names: "best" (best.pth when there was validation, else last.pth) or
+    "last" (when validation scenes are the ones later scored, so they must not pick the weights).
     """
 
     method: str
@@ -94,6 +103,11 @@ class TrainConfig:
     workers: int | None = None
     out: str | None = "runs/train"
     max_steps: int | None = None
+    max_train_s: float | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+    keep: str = "best"
+    val_every_steps: int | None = None
+    val_per_decade: int | None = None
     max_lr_drops: int = 5
     lr_drop_factor: float = 5.0
 
@@ -118,6 +132,11 @@ class TrainConfig:
     def check(self) -> None:
         if self.max_steps is not None and self.max_steps < 1:
             raise ValueError(f"max_steps must be >= 1, got {self.max_steps}")
+        if self.max_train_s is not None and not self.max_train_s > 0:
+            raise ValueError(f"max_train_s must be > 0, got {self.max_train_s}")
+        val_steps(1, every=self.val_every_steps, per_decade=self.val_per_decade)
+        if self.keep not in ("best", "last"):
+            raise ValueError(f"keep must be 'best' or 'last', got {self.keep!r}")
         for name in ("epochs", "batch_size", "crop_size", "repeat", "val_every"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
@@ -128,17 +147,18 @@ class TrainConfig:
                              f"got {self.crop_size}")
 
 
-def paper_scores(model: torch.nn.Module, spec: MethodSpec, scene: Scene,
-                 device: torch.device) -> dict[str, float]:
-    """The ``paper`` convention's validation metrics of one scene, through the one fuse path."""
-    values = score(spec.fuse(model, scene, device), scene, conventions=("paper",))["paper"]
-    return {k: float(values[k]) for k in VAL_KEYS}
+def val_scores(model: torch.nn.Module, spec: MethodSpec, scene: Scene,
+               device: torch.device) -> dict[str, float]:
+    """One scene's validation metrics (``VAL_KEYS``: name_convention), through the one fuse path."""
+    values = score(spec.fuse(model, scene, device), scene)
+    return {k: float(values[k.rsplit("_", 1)[1]][k.rsplit("_", 1)[0]]) for k in VAL_KEYS}
 
 
 def validate(model: torch.nn.Module, spec: MethodSpec, scenes: Sequence[Scene],
              device: torch.device, env: DistEnv | None = None,
              log: Callable[[str], None] = print) -> dict[str, float]:
-    """Mean ``paper`` PSNR/SAM/ERGAS/RMSE over ``scenes`` (each rank scores its share).
+    """Mean ``VAL_KEYS`` over ``scenes``: PSNR/SAM/ERGAS/RMSE in the ``paper`` convention and
+    PSNR/SAM in the ``standard`` one (each rank scores its share).
 
     A scene whose prediction is not finite, or whose metrics are undefined, makes the means NaN
     (so it can never be the best) and is logged.
@@ -150,7 +170,7 @@ def validate(model: torch.nn.Module, spec: MethodSpec, scenes: Sequence[Scene],
     for i in range(env.rank, len(scenes), env.world_size):
         scene = scenes[i]
         try:
-            scores = paper_scores(model, spec, scene, device)
+            scores = val_scores(model, spec, scene, device)
         except ValueError as err:
             log(f"validation scene {scene.name!r}: {err}")
             scores = dict.fromkeys(VAL_KEYS, math.nan)
@@ -235,7 +255,17 @@ class Trainer:
         self.step_losses: list[float] = []  # every optimizer step's loss (NaN: skipped)
         self.best_sam = math.inf
         self.best_epoch = -1
+        self.best_val: dict[str, float] = {}  # the validation means of the best point
+        self.last_val: dict[str, float] = {}
         self.history: list[dict[str, float]] = []
+        self.train_s = 0.0  # seconds in training steps, over every fit() of this run
+        self.wall_s = 0.0  # seconds in fit(), over every fit() of this run
+        self.by_steps = config.val_every_steps is not None or config.val_per_decade is not None
+        self.val_at = val_steps(config.max_steps or config.epochs * len(self.loader),
+                                every=config.val_every_steps, per_decade=config.val_per_decade)
+        self.curve = CurveLog(self.out if self.env.is_main else None)
+        self._losses_since_point: list[float] = []
+        self._fit_start = time.perf_counter()
 
     # ---- state ---------------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
@@ -244,7 +274,9 @@ class Trainer:
                 "stepper": self.stepper.state_dict(), "epoch": self.epoch,
                 "step_losses": self.step_losses,
                 "best_sam": self.best_sam, "best_epoch": self.best_epoch,
-                "history": self.history, "rng": rng_state(), "config": asdict(self.config)}
+                "best_val": self.best_val, "last_val": self.last_val, "history": self.history,
+                "curve": self.curve.rows, "train_s": self.train_s, "wall_s": self.elapsed(),
+                "rng": rng_state(), "config": asdict(self.config)}
 
     def resume(self, path: str | Path) -> None:
         """Continue from a checkpoint of this suite: weights, optimizer, schedule, RNGs, history."""
@@ -273,10 +305,13 @@ class Trainer:
         self.best_sam = float(state["best_sam"])
         self.history = list(state["history"])
         self.step_losses = list(state.get("step_losses", []))
+        self.best_val, self.last_val = dict(state["best_val"]), dict(state["last_val"])
+        self.curve.rows = list(state["curve"])
+        self.train_s, self.wall_s = float(state["train_s"]), float(state["wall_s"])
         if self.best_epoch > 0 and self.out is not None and not (self.out / "best.pth").exists():
             self.log(f"resume: {self.out / 'best.pth'} (epoch {self.best_epoch}) is missing; "
                      "the best is chosen again from the epochs still to come")
-            self.best_sam, self.best_epoch = math.inf, -1
+            self.best_sam, self.best_epoch, self.best_val = math.inf, -1, {}
         set_rng_state(state["rng"])
         self.log(f"resumed from {path} after epoch {self.epoch}")
 
@@ -302,8 +337,13 @@ class Trainer:
         self.log(f"weights from {path}; starting at epoch {start_epoch + 1}")
 
     # ---- loop ----------------------------------------------------------------------------------
+    def elapsed(self) -> float:
+        """Seconds in fit() so far, over every fit() of this run."""
+        return self.wall_s + time.perf_counter() - self._fit_start
+
     def train_epoch(self, epoch: int) -> dict[str, float]:
-        """One pass over the crops; mean loss (over ranks), skipped steps and the lr used."""
+        """One pass over the crops (validating at the scheduled steps); mean loss (over ranks),
+        skipped steps and the lr used."""
         self.net.train()
         self.dataset.set_epoch(epoch)
         self.sampler.set_epoch(epoch)
@@ -311,6 +351,7 @@ class Trainer:
         losses, skipped = [], 0
         bar = tqdm(self.loader, desc=f"epoch {epoch + 1}/{self.config.epochs}", leave=False,
                    disable=not self.progress, dynamic_ncols=True)
+        t_mark = time.perf_counter()
         for step, batch in enumerate(bar):
             batch = {k: v.to(self.device, non_blocking=True) for k, v in batch.items()}
             lr_in = batch["lr"]
@@ -327,24 +368,60 @@ class Trainer:
                 skipped += 1
             else:
                 losses.append(loss)
+                self._losses_since_point.append(loss)
                 bar.set_postfix(loss=f"{loss:.4g}")
             if self.per_step:
                 self.scheduler.step()
-                if self.budget_spent():
-                    break
+            self.train_s += time.perf_counter() - t_mark
+            if self.by_steps and len(self.step_losses) in self.val_at:
+                if self.validation_point(epoch + (step + 1) / len(self.loader))[1]:
+                    self._save_best()
+                self.net.train()
+            if self.budget_spent():
+                break
+            t_mark = time.perf_counter()
         mean = sum(losses) / len(losses) if losses else math.nan
         return {"train_loss": distributed.mean_over_ranks(self.env, mean, self.device),
                 "skipped_steps": skipped, "lr": lr}
 
     def budget_spent(self) -> bool:
-        """Whether a step budget (``config.max_steps``) is used up."""
-        return self.per_step and len(self.step_losses) >= self.config.max_steps
+        """Whether the step budget (``max_steps``) or the time budget (``max_train_s``) is used up
+        (the time check agrees over ranks)."""
+        cfg = self.config
+        if self.per_step and len(self.step_losses) >= cfg.max_steps:
+            return True
+        if cfg.max_train_s is None:
+            return False
+        return distributed.all_true(self.env, self.train_s >= cfg.max_train_s, self.device)
+
+    def validation_point(self, epoch: float) -> tuple[dict[str, float], bool]:
+        """Validate now (``epoch``: epochs done, a float): add a curve point and, when the paper
+        SAM is the lowest so far, make this the best. Returns the means and whether they
+        improved (the caller then writes ``best.pth``)."""
+        val = validate(self.model, self.spec, self.val_scenes, self.device, self.env, self.log)
+        finite = [v for v in self._losses_since_point if math.isfinite(v)]
+        self._losses_since_point = []
+        self.curve.append({"step": len(self.step_losses), "epoch": epoch,
+                           "train_s": self.train_s, "wall_s": self.elapsed(),
+                           "lr": self.optimizer.param_groups[0]["lr"],
+                           "train_loss": sum(finite) / len(finite) if finite else math.nan, **val})
+        self.last_val = val
+        improved = val["sam_paper"] < self.best_sam
+        if improved:
+            self.best_sam, self.best_epoch, self.best_val = val["sam_paper"], math.ceil(epoch), val
+        return val, improved
+
+    def _save_best(self) -> None:
+        if self.env.is_main and self.out is not None:
+            save_checkpoint(self.out / "best.pth", self.state_dict())
 
     def fit(self, stop_after: int | None = None) -> dict[str, Any]:
         """Train from ``self.epoch`` to ``config.epochs`` (at most ``stop_after`` epochs in this
-        call), or until ``config.max_steps`` steps; returns the last epoch's record plus the
-        best SAM, the steps taken and the checkpoint paths."""
+        call), or until the step or time budget is spent; returns the last epoch's record plus
+        the best and last validation means, the steps taken, the time spent and the checkpoint
+        paths."""
         cfg = self.config
+        self._fit_start = time.perf_counter()
         if self.env.is_main and self.out is not None:
             for tmp in fileio.remove_stale_temps(self.out) if self.out.is_dir() else []:
                 self.log(f"removed {tmp}, left by a killed writer")
@@ -354,8 +431,9 @@ class Trainer:
         last = cfg.epochs if stop_after is None else min(cfg.epochs, self.epoch + stop_after)
         if self.per_step:
             last = self.epoch + (stop_after if stop_after is not None else cfg.max_steps)
-        t0 = time.perf_counter()
         budget = f"{cfg.max_steps} steps" if self.per_step else f"epochs {self.epoch + 1}..{last}"
+        if cfg.max_train_s is not None:
+            budget += f", at most {cfg.max_train_s:.0f} s of training steps"
         self.log(f"training {self.spec.name} on {self.device} x{self.env.world_size}: "
                  f"{len(self.dataset)} crops of {self.crop_size} px per epoch, batch "
                  f"{cfg.batch_size} per process, {budget}")
@@ -369,35 +447,48 @@ class Trainer:
             record = {"epoch": epoch + 1, **self.train_epoch(epoch)}
             if not self.per_step:
                 self.scheduler.step()
-            if self.val_scenes and ((epoch + 1) % cfg.val_every == 0 or epoch + 1 == cfg.epochs):
-                val = validate(self.model, self.spec, self.val_scenes, self.device, self.env,
-                               self.log)
+            improved = False
+            self.epoch = epoch + 1
+            if (self.val_scenes and not self.by_steps
+                    and (self.epoch % cfg.val_every == 0 or self.epoch == cfg.epochs)):
+                val, improved = self.validation_point(float(self.epoch))
                 record.update({f"val_{k}": v for k, v in val.items()})
             record["epoch_s"] = time.perf_counter() - t_epoch
-            self.epoch = epoch + 1
-            improved = record.get("val_sam", math.inf) < self.best_sam
-            if improved:
-                self.best_sam, self.best_epoch = record["val_sam"], self.epoch
             self.history.append(record)
-            self._write(improved)
+            if improved:
+                self._save_best()
+            self._write()
             self.log(_describe(record, improved))
+        last_point = self.curve.rows[-1]["step"] if self.curve.rows else 0
+        if self.by_steps and self.val_scenes and 0 < len(self.step_losses) != last_point:
+            if self.validation_point(float(self.epoch))[1]:
+                self._save_best()
+            self._write()
         distributed.barrier(self.env)
-        written = self.out is not None
-        return {**record, "best_sam": self.best_sam, "best_epoch": self.best_epoch,
-                "epochs_done": self.epoch, "steps": len(self.step_losses),
-                "wall_s": time.perf_counter() - t0,
-                "last": str(self.out / "last.pth") if written else None,
-                "best": str(self.out / "best.pth") if written and self.best_epoch > 0 else None}
+        self.wall_s = self.elapsed()
+        self._fit_start = time.perf_counter()
+        self.curve.close()
+        written = self.out is not None and (self.out / "last.pth").exists()
+        summary = {**record, "best_sam": self.best_sam, "best_epoch": self.best_epoch,
+                   "best_val": self.best_val, "last_val": self.last_val,
+                   "epochs_done": self.epoch, "steps": len(self.step_losses),
+                   "train_s": self.train_s, "wall_s": self.wall_s,
+                   "last": str(self.out / "last.pth") if written else None,
+                   "best": str(self.out / "best.pth") if written and self.best_epoch > 0 else None}
+        if written and self.env.is_main:
+            kept = summary["best"] if cfg.keep == "best" and summary["best"] else summary["last"]
+            summary["manifest"] = str(write_manifest(
+                self.out, self.spec, asdict(cfg), summary, Path(kept),
+                scenes=len(self.train_scenes),
+                degradation=self.train_scenes[0].meta.degradation, device=self.device))
+        return summary
 
-    def _write(self, improved: bool) -> None:
-        """best.pth before last.pth, then history.csv: a kill between two writes leaves a
-        last.pth that names no best.pth it has not seen written."""
+    def _write(self) -> None:
+        """last.pth, then history.csv (callers write any new best.pth first: a kill between two
+        writes leaves a last.pth that names no best.pth it has not seen written)."""
         if not self.env.is_main or self.out is None:
             return
-        state = self.state_dict()
-        if improved:
-            save_checkpoint(self.out / "best.pth", state)
-        save_checkpoint(self.out / "last.pth", state)
+        save_checkpoint(self.out / "last.pth", self.state_dict())
         fileio.write_csv(self.out / "history.csv", pd.DataFrame(self.history))
 
 
@@ -406,8 +497,9 @@ def _describe(record: dict[str, Any], improved: bool) -> str:
             f"{record['epoch_s']:.1f} s")
     if record["skipped_steps"]:
         text += f", {record['skipped_steps']} skipped step(s)"
-    if "val_sam" in record:
-        text += (f"; val PSNR {record['val_psnr']:.3f} dB, SAM {record['val_sam']:.4f} deg"
+    if "val_sam_paper" in record:
+        text += (f"; val PSNR {record['val_psnr_paper']:.3f} dB, SAM {record['val_sam_paper']:.4f} "
+                 "deg (paper convention)"
                  + (" (best)" if improved else ""))
     return text
 
