@@ -82,12 +82,16 @@ def find_weights(root: str | Path, method: str, scene: Scene,
     """The newest weights of ``method`` under ``root`` that fit ``scene``.
 
     None when ``root`` holds no manifest of ``method``. ValueError when it holds some but none
-    fits (each one's differences named), or when the fitting file's SHA-256 is not the
-    manifest's.
+    fits (each one's differences named) or an unreadable manifest and none that fits, or when the
+    fitting file's SHA-256 is not the manifest's.
     """
     candidates, refused = [], []
     for path in manifests(root):
-        manifest = read_manifest(path)
+        try:
+            manifest = read_manifest(path)
+        except ValueError as err:  # whose it is cannot be told: named if nothing else fits
+            refused.append(str(err))
+            continue
         if manifest["method"] != method:
             continue
         problems = mismatches(manifest, scene, model_cfg)
@@ -140,7 +144,7 @@ def listing(root: str | Path) -> pd.DataFrame:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.weights", description=__doc__,
-                                formatter_class=HelpFormatter)
+                                formatter_class=HelpFormatter, allow_abbrev=False)
     sub = p.add_subparsers(dest="command", required=True)
     ls = sub.add_parser("list", help="every manifest under DIR, as a table")
     ls.add_argument("dir", type=Path)

@@ -139,3 +139,11 @@ def test_smoke_profile_trains_quick_steps_as_real_training(tmp_path):
     mine = rows_of(tmp_path / "run", "zz_quick")
     assert (mine.weights == "trained").all()
     assert mine.train_budget.iloc[0].startswith("quick: 2 steps")
+
+
+def test_an_unreadable_manifest_is_named_when_nothing_fits(tmp_path):
+    (tmp_path / "weights" / "x").mkdir(parents=True)
+    (tmp_path / "weights" / "x" / "manifest.json").write_text("{not json")
+    assert run(tmp_path / "run", "--weights", str(tmp_path / "weights")) == 0
+    error = rows_of(tmp_path / "run").error.iloc[0]
+    assert "manifest.json: not JSON" in error
