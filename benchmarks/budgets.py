@@ -73,7 +73,7 @@ def budget_table(names: list[str], dataset: str, learning: Path | None, *, hour_
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.budgets", description=__doc__,
-                                formatter_class=HelpFormatter)
+                                formatter_class=HelpFormatter, allow_abbrev=False)
     p.add_argument("--methods", default="deep", help="comma-separated names, or 'deep'")
     p.add_argument("--dataset", default="indian_pines")
     p.add_argument("--learning", type=Path, default=Path("results/reference/learning"),

@@ -43,13 +43,14 @@ from fileio.checkpoints import read_checkpoint, state_dict_of
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m benchmarks.evaluate", description=__doc__,
-                                formatter_class=HelpFormatter)
+                                formatter_class=HelpFormatter, allow_abbrev=False)
     p.add_argument("--method", required=True, help="registry name")
     p.add_argument("--checkpoint", required=True, type=Path, help="weights file (.pth)")
     add_data_args(p)
     p.add_argument("--list", help="list file of the entries to score (with --root)")
     p.add_argument("--split", default="test", help="split of --dataset to score")
-    p.add_argument("--out", type=Path, default=Path("metrics.csv"), help="per-scene CSV")
+    p.add_argument("--out", type=Path, default=None,
+                   help="per-scene CSV (default: metrics-<split or list>.csv next to --checkpoint)")
     p.add_argument("--save-fused", type=Path, default=None, metavar="DIR",
                    help="also write each fused cube as DIR/<scene>.npz")
     add_model_args(p)
@@ -101,6 +102,12 @@ def iter_loadable(scenes: Any) -> Any:
             continue
 
 
+def default_out(args: argparse.Namespace) -> Path:
+    """metrics-<split or list file stem>.csv in the checkpoint's directory."""
+    scored = Path(args.list).stem if args.list else args.split
+    return args.checkpoint.parent / f"metrics-{scored}.csv"
+
+
 def summary(rows: pd.DataFrame) -> str:
     ok = rows[rows["status"] == "ok"]
     if ok.empty:
@@ -128,6 +135,7 @@ def main(argv: list[str] | None = None) -> int:
         model = build_model(spec, args.checkpoint, first, parse_model_cfg(args.model_cfg))
         rows = evaluate(spec, model, scenes, device, args.save_fused)
         rows.insert(1, "checkpoint", str(args.checkpoint))
+        args.out = args.out or default_out(args)
         fileio.write_csv(args.out, rows)
     except Exception as exc:  # noqa: BLE001 - one line, the traceback with --debug
         return report_error(exc, args.debug)

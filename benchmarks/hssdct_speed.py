@@ -144,7 +144,7 @@ def time_in_child(threads: int = 2, rounds: int = 3, omp_wait_policy: str | None
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="hssdct-speed", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+                                formatter_class=argparse.RawDescriptionHelpFormatter, allow_abbrev=False)
     p.add_argument("--threads", type=int, nargs="+", default=[1, 2],
                    help="thread counts to time (default: %(default)s)")
     p.add_argument("--rounds", type=int, default=5, help="timed rounds (default: %(default)s)")

@@ -45,7 +45,7 @@ VAL_EVERY = 1
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="hssdct-train", description=__doc__,
-                                formatter_class=HelpFormatter)
+                                formatter_class=HelpFormatter, allow_abbrev=False)
     p.add_argument("--root", default="./data/", help="directory of the paper's layout")
     p.add_argument("--train_file", default="train.txt", help="list of training entries")
     p.add_argument("--val_file", default="val.txt", help="list of validation entries")

@@ -37,7 +37,7 @@ CURVES = "curves"
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m benchmarks.learning", description=__doc__,
-                                formatter_class=HelpFormatter)
+                                formatter_class=HelpFormatter, allow_abbrev=False)
     p.add_argument("--methods", default="deep",
                    help="comma-separated registry names, or 'deep' (every deep method)")
     p.add_argument("--dataset", default="indian_pines", help="a registered dataset with a train split")

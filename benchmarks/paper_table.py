@@ -25,7 +25,8 @@ PAPER_METHODS = "fusionmamba,qrcode,hssdct"
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m benchmarks.paper_table", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+                                formatter_class=argparse.RawDescriptionHelpFormatter,
+                                allow_abbrev=False)
     p.add_argument("--out", type=Path, default=Path("results/paper-table"),
                    help="run directory (resumed if it exists; default: %(default)s)")
     p.add_argument("--methods", default=PAPER_METHODS, help="default: %(default)s")

@@ -48,7 +48,8 @@ def resolve_device(spec: str) -> torch.device:
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     device = torch.device(spec)
     if device.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError("--device cuda was asked for, but torch sees no CUDA device")
+        raise ValueError(f"--device {spec} was asked for, but torch sees no CUDA device; use "
+                         "--device auto (CUDA when available, else CPU) or --device cpu")
     return device
 
 

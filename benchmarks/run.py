@@ -42,7 +42,7 @@ from benchmarks.measure import (
 from benchmarks.quality import per_band_psnr, score_scene
 from benchmarks.report.learning import CURVES
 from benchmarks.scenes import SceneCache, add_anchors
-from benchmarks.schema import COLUMNS, REAL_QUALITY, UNTRAINED, file_stem
+from benchmarks.schema import ALL_SCENES, COLUMNS, REAL_QUALITY, UNTRAINED, file_stem
 from benchmarks.shapes import PAPER_INPUT
 from datasets import Scene
 
@@ -87,8 +87,8 @@ PROFILES = {
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__,
-                                formatter_class=HelpFormatter)
-    p.add_argument("--methods", default="all",
+                                formatter_class=HelpFormatter, allow_abbrev=False)
+    p.add_argument("--methods", "--method", default="all",
                    help="comma-separated registry names, or 'all' (see python -m methods list)")
     p.add_argument("--dataset", default="indian_pines", help="dataset name (python -m datasets list)")
     p.add_argument("--split", default="test", help="split scored for quality")
@@ -513,7 +513,7 @@ def run_method(run: BenchmarkRun, spec: methods.MethodSpec, scenes: SceneCache,
         error = f"{type(exc).__name__}: {exc}"
         tqdm.write(f"[{name}] failed before scoring: {error}")
         run.log(f"[{name}] failed before scoring:\n{traceback.format_exc()}")
-        rows = [{**base, "scene": "*", "convention": c, "status": "error",
+        rows = [{**base, "scene": ALL_SCENES, "convention": c, "status": "error",
                  "error": error[:1000]} for c in ("standard", "paper")]
         band_rows = []
     for row in rows:

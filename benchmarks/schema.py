@@ -28,6 +28,7 @@ PROVENANCE = [
 COLUMNS = IDENTITY + QUALITY + COST + SPEED + PROVENANCE
 
 STATUSES = ("ok", "error", "skipped")
+ALL_SCENES = "*"  # the scene of a method's error rows when it failed before any scene was scored
 # weights: how a method's weights came to be. none: it learns nothing (classical, baseline);
 # given: a checkpoint; trained: trained by the suite with a real budget; untrained: a few steps
 # that only check that training runs, so its quality is never shown as a result.

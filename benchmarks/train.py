@@ -63,7 +63,7 @@ def _recipes_epilog() -> str:
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     d = _recipe_defaults(argv)
     p = argparse.ArgumentParser(prog="python -m benchmarks.train", description=__doc__,
-                                epilog=_recipes_epilog(), formatter_class=HelpFormatter)
+                                epilog=_recipes_epilog(), formatter_class=HelpFormatter, allow_abbrev=False)
     p.add_argument("--method", required=True, help="registry name of a deep method")
     add_data_args(p)
     p.add_argument("--train-list", help="list file of training entries (with --root)")

@@ -13,7 +13,7 @@ from datasets.registry import list_datasets, spec
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m datasets", description=__doc__,
-                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                                formatter_class=argparse.ArgumentDefaultsHelpFormatter, allow_abbrev=False)
     sub = p.add_subparsers(dest="command", required=True)
     sub.add_parser("list", help="print the registered datasets")
     check = sub.add_parser("check", help="report every problem in a layout dataset; exit 1 if any",

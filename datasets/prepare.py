@@ -128,6 +128,7 @@ def prepare(cube: Cube, out: str, tile: int = 64, ratio: int = 4, train_stride: 
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
+        allow_abbrev=False,
         prog="python -m datasets.prepare",
         description="Tile a cube into spatially disjoint train/val/test regions, simulate each "
                     "tile's LR-HSI and HR-MSI, and write the paper's layout with its lists, "

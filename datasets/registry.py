@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import fnmatch
+import inspect
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -129,4 +130,13 @@ def get(name: str, split: str = "test", **options: Any) -> Sequence[Scene]:
     entry = spec(name)
     if split not in entry.splits:
         raise ValueError(f"dataset {name!r} has splits {list(entry.splits)}, got {split!r}")
+    params = inspect.signature(entry.factory).parameters
+    takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+    unknown = [k for k in options if k not in params and not takes_any]
+    if unknown:
+        known = [k for k in params if k != "split"]
+        hint = (" (the paper's on-disk layout is the dataset 'paper': --dataset paper --root R)"
+                if "root" in unknown else "")
+        raise ValueError(f"dataset {name!r} takes no option {', '.join(map(repr, unknown))}; its "
+                         f"options: {', '.join(known) or 'none'}{hint}")
     return entry.factory(split=split, **options)

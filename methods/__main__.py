@@ -25,7 +25,7 @@ def _params(name: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m methods", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m methods", description=__doc__, allow_abbrev=False)
     sub = parser.add_subparsers(dest="command", required=True)
     ls = sub.add_parser("list", help="list registered methods")
     ls.add_argument("pattern", nargs="?", default="*", help="glob filter on names")

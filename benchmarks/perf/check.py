@@ -45,7 +45,8 @@ def compare(baseline: dict[str, float], current: dict[str, float], threshold: fl
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.perf.check", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+                                formatter_class=argparse.RawDescriptionHelpFormatter,
+                                allow_abbrev=False)
     p.add_argument("current", type=Path, help="pytest-benchmark --benchmark-json output")
     p.add_argument("--baseline", type=Path, default=BASELINE, help="default: %(default)s")
     p.add_argument("--threshold", type=float, default=0.25, help="default: %(default)s")

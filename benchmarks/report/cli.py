@@ -13,6 +13,7 @@ from benchmarks.report.tables import CONVENTIONS, table1_markdown, write_tables
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
+        allow_abbrev=False,
         prog="python -m benchmarks.report",
         description="Rebuild the tables (table1, metrics, cost as .md and .tex) and figures "
                     "(figures/*.png) of a benchmark run from its rows.csv, and print Table 1.",

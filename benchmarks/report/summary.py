@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from benchmarks.report.rundir import Run
-from benchmarks.schema import UNTRAINED
+from benchmarks.schema import ALL_SCENES, UNTRAINED
 
 DASH = "–"  # en dash: no value (not measured, or not published)
 
@@ -328,6 +328,7 @@ def extrapolated_methods(run: Run, methods: list[str]) -> list[str]:
 
 
 def scenes_of(rows: pd.DataFrame, dataset: str | None = None) -> list[str]:
-    """Scenes in order of first appearance."""
+    """Scenes in order of first appearance (not the ``*`` of a method that failed before any
+    scene)."""
     sub = rows if dataset is None else rows[rows["dataset"] == dataset]
-    return list(dict.fromkeys(sub["scene"]))
+    return [s for s in dict.fromkeys(sub["scene"]) if s != ALL_SCENES]
