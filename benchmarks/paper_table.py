@@ -4,6 +4,7 @@
     python -m benchmarks.paper_table --root AVIRIS --list test.txt \\
         --checkpoint hssdct=h.pth --checkpoint fusionmamba=f.pth --checkpoint qrcode=q.pth \\
         --device cuda --profile paper                     # the paper's data, trained weights
+    python -m benchmarks.paper_table --profile train --device cuda   # train the budgets first
 
 Runs the benchmark (resuming an earlier run in --out), then writes ``paper_table.md``: Table 1
 with published and measured values side by side, the data and budget behind it, and a paragraph
@@ -33,9 +34,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--root", help="the paper's dataset root (AVIRIS tiles); default: shipped data")
     p.add_argument("--list", help="list file under --root (default: <root>/test.txt)")
     p.add_argument("--checkpoint", action="append", default=[], metavar="NAME=PATH")
+    p.add_argument("--weights", metavar="DIR",
+                   help="trained weights with manifests (see python -m benchmarks.weights)")
     p.add_argument("--device", default="auto", help="cpu | cuda | auto (default: %(default)s)")
-    p.add_argument("--profile", choices=("smoke", "paper"), default="smoke",
-                   help="smoke trains a small budget; paper needs --checkpoint (default: %(default)s)")
+    p.add_argument("--profile", choices=("smoke", "train", "paper"), default="smoke",
+                   help="smoke: 8 training steps, a pipeline check (quality shown as untrained); "
+                        "train: each method's registry budget; paper: full-size counts, needs "
+                        "--checkpoint or --weights (default: %(default)s)")
     p.add_argument("--no-run", action="store_true", help="only rebuild paper_table.md from --out")
     return p.parse_args(argv)
 
@@ -64,6 +69,8 @@ def main(argv: list[str] | None = None) -> int:
             run_args += ["--list", args.list] if args.list else []
         for item in args.checkpoint:
             run_args += ["--checkpoint", item]
+        if args.weights:
+            run_args += ["--weights", args.weights]
         if (args.out / "rows.csv").exists():
             run_args.append("--resume")
         code = run_main(run_args)

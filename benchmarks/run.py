@@ -435,7 +435,7 @@ def prepare_weights(run: BenchmarkRun, spec: methods.MethodSpec, model: Any,
             data={"dataset": run.args.dataset, "split": "train", "val_split": run.args.split})
         fileio.write_csv(run.out / CURVES / f"{spec.name}.csv", report["curve"])
         return {"weights": "trained", "checkpoint": report["last"],
-                "train_budget": f"train profile: {report['steps']} steps, batch "
+                "train_budget": f"train profile: {_steps_text(report)}, batch "
                                 f"{recipe.batch_size}, {report['train_s'] / 60:.1f} min {where}; "
                                 f"manifest {report['manifest']}"}
     if run.profile.training == "none":
@@ -446,14 +446,18 @@ def prepare_weights(run: BenchmarkRun, spec: methods.MethodSpec, model: Any,
                                   batch_size=recipe.batch_size, crop_size=recipe.crop_size,
                                   device=run.device, seed=run.args.seed)
         return {"weights": "trained",
-                "train_budget": f"quick: {report['steps']} steps, batch {recipe.batch_size}, "
+                "train_budget": f"quick: {_steps_text(report)}, batch {recipe.batch_size}, "
                                 f"{report['train_s']:.0f} s {where}"}
     report = train_for_budget(model, spec, train_scenes, steps=run.profile.train_steps,
                               batch_size=run.profile.train_batch, crop_size=run.profile.train_crop,
                               device=run.device, seed=run.args.seed)
     return {"weights": UNTRAINED,
-            "train_budget": f"smoke: {report['steps']} steps, batch {run.profile.train_batch}, "
-                            f"crop {run.profile.train_crop}, {report['wall_s']:.0f} s {where}"}
+            "train_budget": f"smoke: {_steps_text(report)}, batch {run.profile.train_batch}, "
+                            f"crop {run.profile.train_crop}, {report['train_s']:.0f} s {where}"}
+
+
+def _steps_text(report: dict[str, Any]) -> str:
+    return f"{report['steps']} steps ({report['epochs']:.2g} epochs)"
 
 
 def _loads(scenes: SceneCache, i: int) -> bool:

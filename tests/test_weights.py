@@ -65,7 +65,7 @@ def only_manifest(root):
 def test_train_profile_writes_weights_with_a_manifest_and_a_curve(tmp_path, trained):
     mine = rows_of(tmp_path / "first")
     assert (mine.status == "ok").all() and (mine.weights == "trained").all()
-    assert mine.train_budget.iloc[0].startswith("train profile: 3 steps")
+    assert mine.train_budget.iloc[0].startswith("train profile: 3 steps (3 epochs)")
     manifest_path = only_manifest(trained)
     manifest = json.loads(manifest_path.read_text())
     weights = manifest_path.parent / manifest["weights"]
@@ -81,6 +81,10 @@ def test_train_profile_writes_weights_with_a_manifest_and_a_curve(tmp_path, trai
     curve = pd.read_csv(tmp_path / "first" / "curves" / f"{TOY}.csv")
     assert curve.step.tolist() == [1, 2, 3]  # 10 points per decade: 1, 2, 3 (the last)
     assert curve[["psnr_paper", "sam_paper", "psnr_standard", "sam_standard"]].notna().all().all()
+    from benchmarks.report import load_run, write_figures
+
+    figures = write_figures(load_run(tmp_path / "first"))
+    assert tmp_path / "first" / "figures" / "learning_curves.png" in figures.written
 
 
 def test_a_later_run_reuses_matching_weights_without_training(tmp_path, trained, monkeypatch):
