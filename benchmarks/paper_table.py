@@ -59,6 +59,7 @@ def build_markdown(run_dir: Path) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    code = 0
     if not args.no_run:
         from benchmarks.run import main as run_main
 
@@ -74,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
         if (args.out / "rows.csv").exists():
             run_args.append("--resume")
         code = run_main(run_args)
-        if code != 0:
+        if code == 2:
             return code
     if not (args.out / "rows.csv").exists():
         print(f"error: no rows.csv in {args.out}; run without --no-run first", file=sys.stderr)
@@ -82,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     text = build_markdown(args.out)
     fileio.write_text(args.out / "paper_table.md", text)
     print(text)
-    return 0
+    return code
 
 
 if __name__ == "__main__":

@@ -44,8 +44,16 @@ def tiny_world():
 
 
 def run(tmp_path, *extra):
+    """bicubic and the always failing zz_boom, with --keep-going (exit 0 despite its errors)."""
     return runner.main(["--methods", "bicubic,zz_boom", "--dataset", "zz_tiny", "--no-cost",
-                        "--no-report", "--out", str(tmp_path / "run"), *extra])
+                        "--no-report", "--out", str(tmp_path / "run"), "--keep-going", *extra])
+
+
+def test_a_failed_method_makes_the_run_exit_1_unless_keep_going(tmp_path, capsys):
+    args = ["--methods", "bicubic,zz_boom", "--dataset", "zz_tiny", "--no-cost", "--no-report"]
+    assert runner.main([*args, "--out", str(tmp_path / "a")]) == 1
+    assert "error(s) in 1 method(s): zz_boom" in capsys.readouterr().err
+    assert runner.main([*args, "--out", str(tmp_path / "b"), "--keep-going"]) == 0
 
 
 def test_failing_method_becomes_error_rows_and_run_goes_on(tmp_path):

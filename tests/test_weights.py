@@ -108,7 +108,7 @@ def test_weights_that_do_not_fit_the_scenes_are_refused_naming_the_difference(tm
     manifest["build"]["bands"] = 7
     manifest["data"]["degradation"]["snr_db"] = 35.0
     path.write_text(json.dumps(manifest))
-    assert run(tmp_path / "again", "--weights", str(trained)) == 0
+    assert run(tmp_path / "again", "--weights", str(trained)) == 1
     mine = rows_of(tmp_path / "again")
     assert (mine.status == "error").all()
     error = mine.error.iloc[0]
@@ -121,7 +121,7 @@ def test_weights_changed_after_training_are_refused(tmp_path, trained):
     path = only_manifest(trained)
     weights = path.parent / json.loads(path.read_text())["weights"]
     weights.write_bytes(weights.read_bytes() + b"\0")
-    assert run(tmp_path / "again", "--weights", str(trained)) == 0
+    assert run(tmp_path / "again", "--weights", str(trained)) == 1
     assert "the file changed after training" in rows_of(tmp_path / "again").error.iloc[0]
 
 
@@ -148,6 +148,6 @@ def test_smoke_profile_trains_quick_steps_as_real_training(tmp_path):
 def test_an_unreadable_manifest_is_named_when_nothing_fits(tmp_path):
     (tmp_path / "weights" / "x").mkdir(parents=True)
     (tmp_path / "weights" / "x" / "manifest.json").write_text("{not json")
-    assert run(tmp_path / "run", "--weights", str(tmp_path / "weights")) == 0
+    assert run(tmp_path / "run", "--weights", str(tmp_path / "weights")) == 1
     error = rows_of(tmp_path / "run").error.iloc[0]
     assert "manifest.json: not JSON" in error

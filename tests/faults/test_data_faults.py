@@ -69,7 +69,7 @@ def test_a_broken_scene_is_one_error_row_and_everything_else_is_scored(layout, r
     entries = entries_of(layout)
     break_it(layout / entries[2])
     outcome = run_bench(layout)
-    assert outcome.code == 0, outcome.err
+    assert outcome.code == 1, outcome.err  # error rows: exit 1
     assert "Traceback" not in outcome.err
     for method in GOOD_METHODS:
         assert outcome.scored(method) == set(entries) - {entries[2]}
@@ -83,15 +83,16 @@ def test_a_broken_first_scene_leaves_the_other_scenes_scored(layout, run_bench):
     entries = entries_of(layout)
     (layout / entries[0] / "GT.npz.npy").unlink()
     outcome = run_bench(layout)
-    assert outcome.code == 0
+    assert outcome.code == 1
     assert outcome.scored("bicubic") == set(entries[1:])
     assert set(outcome.errors("bicubic").scene) == {entries[0]}
 
 
-def test_strict_turns_error_rows_into_exit_1(layout, run_bench):
+def test_keep_going_turns_error_rows_into_exit_0(layout, run_bench):
     (layout / entries_of(layout)[1] / "GT.npz.npy").unlink()
-    outcome = run_bench(layout, "--strict")
-    assert outcome.code == 1
+    assert run_bench(layout).code == 1  # error rows: exit 1 by default, so CI sees them
+    outcome = run_bench(layout, "--keep-going", "--resume")
+    assert outcome.code == 0
     assert outcome.scored("sfim") and len(outcome.errors("sfim")) == 2
 
 

@@ -45,7 +45,7 @@ def test_a_checkpoint_that_is_no_checkpoint_is_the_methods_error_rows(
     (tmp_path / "w.pth").write_bytes(content)
     outcome = run_bench(layout, "--checkpoint", f"{TOY}={tmp_path / 'w.pth'}",
                         methods=f"bicubic,{TOY}")
-    assert outcome.code == 0 and "Traceback" not in outcome.err
+    assert outcome.code == 1 and "Traceback" not in outcome.err
     assert outcome.errors(TOY).error.str.contains(says).all()
     assert outcome.scored("bicubic") == set(entries_of(layout))
 
