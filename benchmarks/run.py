@@ -14,7 +14,7 @@ import json
 import sys
 import time
 import traceback
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -39,11 +39,12 @@ from benchmarks.measure import (
     speed_and_counts_in_child,
     speed_in_child,
 )
+from benchmarks.progress import Progress
 from benchmarks.quality import per_band_psnr, score_scene
 from benchmarks.report.learning import CURVES
 from benchmarks.scenes import SceneCache, add_anchors
 from benchmarks.schema import ALL_SCENES, COLUMNS, REAL_QUALITY, UNTRAINED, file_stem
-from benchmarks.shapes import PAPER_INPUT
+from benchmarks.shapes import PAPER_INPUT, InputShape
 from datasets import Scene
 
 STAGES = ("build", "train", "cost", "latency", "quality")
@@ -159,18 +160,24 @@ def _method_names(text: str) -> list[str]:
 
 
 class StageClock:
-    """Wall seconds per stage of one method (``STAGES``)."""
+    """Wall seconds per stage of one method (``STAGES``), each stage announced by ``progress``."""
 
-    def __init__(self) -> None:
+    def __init__(self, method: str = "", progress: Progress | None = None) -> None:
+        self.method = method
+        self.progress = progress or Progress()
         self.seconds: dict[str, float] = {}
 
     @contextmanager
-    def stage(self, name: str) -> Iterator[None]:
+    def stage(self, name: str, detail: str = "") -> Iterator[None]:
         t0 = time.perf_counter()
         try:
-            yield
+            with self.progress.stage(self.method, name, detail):
+                yield
         finally:
             self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - t0
+
+    def say(self, text: str) -> None:
+        self.progress.say(self.method, text)
 
 
 class BenchmarkRun:
@@ -206,6 +213,7 @@ class BenchmarkRun:
         }
         self.started = datetime.now(UTC).isoformat()
         self.t0 = time.perf_counter()
+        self.progress = Progress(self.t0)
         self.setup_s = 0.0
         self.report_s = 0.0
 
@@ -327,7 +335,10 @@ def measure_speed_and_cost(run: BenchmarkRun, spec: methods.MethodSpec, model: A
         errors.append("not counted: numpy/scipy work outside torch, which no FLOP counter sees")
     if countable and not run.profile.cost_try_full:
         shapes = [cost_shape.with_lr(lr) for lr in run.profile.cost_small_lrs]
-        with clock.stage("latency"):
+        with clock.stage("latency", f"{_latency_text(run, speed_shape)}, then "
+                         f"{', '.join(COUNTER_COLUMNS)} counts at LR "
+                         f"{' and '.join(str(s.lr) for s in shapes)}, in one child process "
+                         f"(timeout {run.args.counter_timeout_s:.0f} s)"):
             try:
                 both = run_isolated(speed_and_counts_in_child, {
                     "speed": speed_kwargs,
@@ -344,13 +355,15 @@ def measure_speed_and_cost(run: BenchmarkRun, spec: methods.MethodSpec, model: A
         if isinstance(counts, str):
             counts = dict.fromkeys(COUNTER_COLUMNS, counts)
     else:
-        with clock.stage("latency"):
+        with clock.stage("latency", f"{_latency_text(run, speed_shape)}, in a child process"):
             try:
                 speed = run_isolated(speed_in_child, speed_kwargs, **limits)
             except ChildError as exc:
                 speed = str(exc)
         if countable:
-            with clock.stage("cost"):
+            with clock.stage("cost", f"{', '.join(COUNTER_COLUMNS)} at {cost_shape.lr_text()}, "
+                             f"each in a child process (timeout "
+                             f"{run.args.counter_timeout_s:.0f} s each)"):
                 counts = measure_counts(spec.name, {}, cost_shape, list(COUNTER_COLUMNS),
                                         small_lrs=run.profile.cost_small_lrs, try_full=True,
                                         **limits)
@@ -367,6 +380,11 @@ def measure_speed_and_cost(run: BenchmarkRun, spec: methods.MethodSpec, model: A
     found["roofline_fraction"] = roofline_fraction(run, found.get("gflops_counter"),
                                                    found.get("latency_median_s"))
     return found
+
+
+def _latency_text(run: BenchmarkRun, shape: InputShape) -> str:
+    return (f"latency at LR {shape.lr_text()} ({run.profile.latency_budget_s:g} s budget, at "
+            f"least {run.profile.latency_min_iters} timed runs)")
 
 
 def count_columns(found: dict[str, Any], counts: dict[str, dict | str]) -> list[str]:
@@ -398,8 +416,24 @@ def roofline_fraction(run: BenchmarkRun, gflops: float | None, median_s: float |
     return gflops * scale / median_s / run.common["matmul_gflops"]
 
 
+def _train_text(run: BenchmarkRun, spec: methods.MethodSpec) -> str:
+    """What the train stage will do, for its progress line."""
+    if spec.family != "deep":
+        return "nothing to train"
+    if spec.name in run.checkpoints:
+        return f"weights from {run.checkpoints[spec.name]}"
+    recipe = spec.recipe
+    plan = {"budget": f"{recipe.budget_steps} steps (registry budget)",
+            "none": "weights must be given",
+            "smoke": (f"{recipe.quick_steps} quick steps" if recipe.quick_steps
+                      else f"{run.profile.train_steps} smoke steps (a pipeline check)")}
+    text = plan[run.profile.training]
+    return f"fitting weights under {run.args.weights}, else {text}" if run.args.weights else text
+
+
 def prepare_weights(run: BenchmarkRun, spec: methods.MethodSpec, model: Any,
-                    train_scenes: Sequence[Scene], scenes: SceneCache) -> dict[str, str]:
+                    train_scenes: Sequence[Scene], scenes: SceneCache,
+                    say: Callable[[str], None] = lambda _text: None) -> dict[str, str]:
     """Give a deep ``model`` its weights: a ``--checkpoint``, fitting ``--weights``, or training
     as the profile says. Returns the rows' ``weights`` (``none``: the method learns nothing;
     ``given``: a checkpoint; ``trained``: a real training budget; ``untrained``: the smoke
@@ -432,7 +466,7 @@ def prepare_weights(run: BenchmarkRun, spec: methods.MethodSpec, model: Any,
         report = train_for_budget(
             model, spec, train_scenes, steps=recipe.budget_steps, batch_size=recipe.batch_size,
             crop_size=recipe.crop_size, device=run.device, seed=run.args.seed, out=out,
-            val_scenes=val, val_per_decade=10, keep="last",
+            val_scenes=val, val_per_decade=10, keep="last", log=say,
             data={"dataset": run.args.dataset, "split": "train", "val_split": run.args.split})
         fileio.write_csv(run.out / CURVES / f"{spec.name}.csv", report["curve"])
         return {"weights": "trained", "checkpoint": report["last"],
@@ -445,7 +479,7 @@ def prepare_weights(run: BenchmarkRun, spec: methods.MethodSpec, model: Any,
     if recipe.quick_steps is not None:
         report = train_for_budget(model, spec, train_scenes, steps=recipe.quick_steps,
                                   batch_size=recipe.batch_size, crop_size=recipe.crop_size,
-                                  device=run.device, seed=run.args.seed)
+                                  device=run.device, seed=run.args.seed, log=say)
         return {"weights": "trained",
                 "train_budget": f"quick: {_steps_text(report)}, batch {recipe.batch_size}, "
                                 f"{report['train_s']:.0f} s {where}"}
@@ -508,12 +542,12 @@ def run_method(run: BenchmarkRun, spec: methods.MethodSpec, scenes: SceneCache,
                 costs = measure_speed_and_cost(run, spec, model, clock)
             except Exception as exc:  # noqa: BLE001 - recorded in the rows
                 costs = {"cost_error": f"{type(exc).__name__}: {exc}"[:500]}
-        with clock.stage("train"):
-            base.update(prepare_weights(run, spec, model, train_scenes, scenes))
+        with clock.stage("train", _train_text(run, spec)):
+            base.update(prepare_weights(run, spec, model, train_scenes, scenes, clock.say))
         if isinstance(model, torch.nn.Module):
             model.eval()
-        with clock.stage("quality"):
-            rows, band_rows = score_method(run, spec, model, scenes, base)
+        with clock.stage("quality", f"{len(scenes)} scene(s), both metric conventions"):
+            rows, band_rows = score_method(run, spec, model, scenes, base, clock.say)
     except Exception as exc:  # noqa: BLE001 - recorded in the rows
         error = f"{type(exc).__name__}: {exc}"
         tqdm.write(f"[{name}] failed before scoring: {error}")
@@ -527,13 +561,17 @@ def run_method(run: BenchmarkRun, spec: methods.MethodSpec, scenes: SceneCache,
 
 
 def score_method(run: BenchmarkRun, spec: methods.MethodSpec, model: Any, scenes: SceneCache,
-                 base: dict[str, Any]) -> tuple[list[dict[str, Any]], list[pd.DataFrame]]:
-    """Rows of every scene (a scene that fails gives error rows) and per-band rows."""
+                 base: dict[str, Any], say: Callable[[str], None]
+                 ) -> tuple[list[dict[str, Any]], list[pd.DataFrame]]:
+    """Rows of every scene (a scene that fails gives error rows) and per-band rows; ``say``
+    gets a line per scene."""
     rows: list[dict[str, Any]] = []
     band_rows: list[pd.DataFrame] = []
-    for index in tqdm(range(len(scenes)), desc=f"{spec.name}: scenes", leave=False):
+    for index in range(len(scenes)):
         result = score_scene(spec, model, lambda i=index: scenes.load(i), scenes.names[index],
                              run.device)
+        say(f"quality: scene {index + 1}/{len(scenes)} {result.name}: "
+            + (f"fused in {result.fuse_s:.1f} s" if result.ok else "error"))
         scene_base = dict(base)
         if result.scene is not None:
             scene_base["degradation"] = json.dumps(result.scene.meta.degradation, default=str)
@@ -579,11 +617,21 @@ def report(out: Path, figures: bool) -> str:
     return table1_markdown(result)
 
 
+def method_status(run: BenchmarkRun, name: str) -> str:
+    """"ok", "error (k of n rows)", or "not run" for a method of this run."""
+    mine = run.rows[run.rows["method"] == name] if len(run.rows) else run.rows
+    if not len(mine):
+        return "not run"
+    errors = int((mine["status"] == "error").sum())
+    return "ok" if errors == 0 else f"error ({errors} of {len(mine)} rows)"
+
+
 def stage_table(run: BenchmarkRun) -> str:
-    """Seconds per method and stage, and each method's wall time ("total"), as Markdown (the
-    end-of-run summary)."""
-    frame = pd.DataFrame([{"method": name, **{s: run.stage_s.get(name, {}).get(s, 0.0)
-                                              for s in STAGES}, "total": run.method_s.get(name, 0.0)}
+    """Each method's status, seconds per stage and wall time ("total"), as Markdown (the
+    end-of-run summary; a method finished by an earlier run under --resume shows its times)."""
+    frame = pd.DataFrame([{"method": name, "status": method_status(run, name),
+                           **{s: run.stage_s.get(name, {}).get(s, 0.0) for s in STAGES},
+                           "total": run.method_s.get(name, 0.0)}
                           for name in run.names])
     return frame.to_markdown(index=False, floatfmt=".1f")
 
@@ -651,11 +699,11 @@ def execute(args: argparse.Namespace) -> int:
     run.write_meta(finished=False)
     print(f"run {run.run_id}: {len(run.names)} methods on {args.dataset}/{args.split} "
           f"({len(scenes)} scenes), profile {args.profile}, {run.common['device_name']}")
-    for name in tqdm(run.names, desc="methods"):
+    for name in tqdm(run.names, desc="methods", disable=None):
         if args.resume and run.done(name):
             tqdm.write(f"[{name}] already done, skipped (--resume)")
             continue
-        clock, t_method = StageClock(), time.perf_counter()
+        clock, t_method = StageClock(name, run.progress), time.perf_counter()
         rows, band_rows = run_method(run, methods.get(name), scenes, train_scenes, clock)
         run.commit(name, rows, band_rows, clock, time.perf_counter() - t_method)
     t_report = time.perf_counter()
@@ -663,7 +711,7 @@ def execute(args: argparse.Namespace) -> int:
     run.report_s = time.perf_counter() - t_report
     run.write_meta(finished=True)
     print(table)
-    print(f"\nseconds per method and stage (setup {run.setup_s:.1f} s, report "
+    print(f"\nstatus and seconds per method and stage (setup {run.setup_s:.1f} s, report "
           f"{run.report_s:.1f} s, whole run {time.perf_counter() - run.t0:.1f} s):")
     print(stage_table(run))
     print(f"results in {run.out}")

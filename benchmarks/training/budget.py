@@ -11,7 +11,7 @@ checkpoints, curve.csv and manifest.json there (validating on ``val_scenes`` whe
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -28,11 +28,13 @@ def train_for_budget(model: torch.nn.Module, spec: MethodSpec, train_scenes: Seq
                      steps: int, batch_size: int, crop_size: int, device: torch.device | str,
                      seed: int, out: Path | None = None, val_scenes: Sequence[Scene] = (),
                      val_per_decade: int | None = None, keep: str = "best",
-                     data: dict[str, Any] | None = None) -> dict[str, Any]:
+                     data: dict[str, Any] | None = None,
+                     log: Callable[[str], None] | None = None) -> dict[str, Any]:
     """Train ``model`` in place for ``steps`` optimizer steps on random crops of ``train_scenes``.
 
     crop_size: HR side, lowered to the largest multiple of the ratio that fits every scene.
     keep: which checkpoint the manifest names and the model ends with ("best" or "last").
+    log: gets "train: step k/N ..." lines (after the first step, then every 30 s).
     Returns the ``Trainer.fit`` summary plus ``epochs`` (float: crops seen / scenes),
     ``final_loss`` (mean of the last min(10, steps) finite losses) and ``loss_history`` (one
     float per step, NaN for a skipped step).
@@ -52,8 +54,10 @@ def train_for_budget(model: torch.nn.Module, spec: MethodSpec, train_scenes: Seq
     with torch.random.fork_rng(devices=[torch.device(device)] if torch.device(device).type == "cuda"
                                else []):
         torch.manual_seed(seed)
-        trainer = Trainer(spec, config, scenes, val_scenes, model=model, log=lambda _msg: None,
-                          progress=out is not None)
+        trainer = Trainer(spec, config, scenes, val_scenes, model=model,
+                          log=(lambda msg: log(f"train: {msg}")) if log else (lambda _msg: None),
+                          progress=False,
+                          log_every_s=30.0 if log else None)
         summary = trainer.fit()
     if keep == "best" and summary["best"]:
         trainer.model.load_state_dict(load_checkpoint(summary["best"])["model"])

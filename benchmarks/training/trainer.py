@@ -190,12 +190,13 @@ class Trainer:
     model: an already-built model (default: ``methods.build`` with the config's build arguments,
     after seeding torch with ``config.seed``). env: the process's place in a torchrun job
     (default: detected from the environment). log: where messages go (rank 0 only).
+    log_every_s: also log "step k/N" after the first step and then every this many seconds.
     """
 
     def __init__(self, spec: MethodSpec, config: TrainConfig, train_scenes: Sequence[Scene],
                  val_scenes: Sequence[Scene] = (), *, model: torch.nn.Module | None = None,
                  env: DistEnv | None = None, log: Callable[[str], None] = tqdm.write,
-                 progress: bool = True) -> None:
+                 progress: bool = True, log_every_s: float | None = None) -> None:
         config.check()
         if config.method != spec.name:
             raise ValueError(f"config is for method {config.method!r}, spec is {spec.name!r}")
@@ -265,6 +266,8 @@ class Trainer:
                                 every=config.val_every_steps, per_decade=config.val_per_decade)
         self.curve = CurveLog(self.out if self.env.is_main else None)
         self._losses_since_point: list[float] = []
+        self.log_every_s = log_every_s
+        self._last_step_log = -math.inf
         self._fit_start = time.perf_counter()
 
     # ---- state ---------------------------------------------------------------------------------
@@ -373,6 +376,7 @@ class Trainer:
             if self.per_step:
                 self.scheduler.step()
             self.train_s += time.perf_counter() - t_mark
+            self._log_step(loss)
             if self.by_steps and len(self.step_losses) in self.val_at:
                 if self.validation_point(epoch + (step + 1) / len(self.loader))[1]:
                     self._save_best()
@@ -383,6 +387,16 @@ class Trainer:
         mean = sum(losses) / len(losses) if losses else math.nan
         return {"train_loss": distributed.mean_over_ranks(self.env, mean, self.device),
                 "skipped_steps": skipped, "lr": lr}
+
+    def _log_step(self, loss: float | None) -> None:
+        """A "step k/N" line after the first step and every ``log_every_s`` seconds."""
+        now = time.perf_counter()
+        if self.log_every_s is None or now - self._last_step_log < self.log_every_s:
+            return
+        self._last_step_log = now
+        total = self.config.max_steps or self.config.epochs * len(self.loader)
+        loss_text = "skipped" if loss is None else f"loss {loss:.4g}"
+        self.log(f"step {len(self.step_losses)}/{total}: {loss_text}, {self.train_s:.0f} s")
 
     def budget_spent(self) -> bool:
         """Whether the step budget (``max_steps``) or the time budget (``max_train_s``) is used up
@@ -406,6 +420,9 @@ class Trainer:
                            "lr": self.optimizer.param_groups[0]["lr"],
                            "train_loss": sum(finite) / len(finite) if finite else math.nan, **val})
         self.last_val = val
+        if self.by_steps:
+            self.log(f"validation at step {len(self.step_losses)}: PSNR {val['psnr_paper']:.3f} "
+                     f"dB, SAM {val['sam_paper']:.4f} deg (paper convention)")
         improved = val["sam_paper"] < self.best_sam
         if improved:
             self.best_sam, self.best_epoch, self.best_val = val["sam_paper"], math.ceil(epoch), val
@@ -458,7 +475,8 @@ class Trainer:
             if improved:
                 self._save_best()
             self._write()
-            self.log(_describe(record, improved))
+            if self.log_every_s is None:  # else the step lines say enough
+                self.log(_describe(record, improved))
         last_point = self.curve.rows[-1]["step"] if self.curve.rows else 0
         if self.by_steps and self.val_scenes and 0 < len(self.step_losses) != last_point:
             if self.validation_point(float(self.epoch))[1]:
