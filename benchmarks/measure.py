@@ -14,6 +14,7 @@ import numpy as np
 import torch
 
 import methods
+from benchmarks.cost import cache as count_cache
 from benchmarks.cost.counters import COUNTERS
 from benchmarks.cost.isolate import ChildError, run_isolated
 from benchmarks.cost.latency import time_callable
@@ -106,15 +107,20 @@ def counts_in_child(name: str, cfg: dict[str, Any], shapes: list[InputShape],
     """Child entry point: several counters at several shapes; a counter's failure is its text.
 
     Every count is of the first forward of a freshly built method: models cache shape-dependent
-    tables on their first call, and a second forward would not show that work."""
+    tables on their first call, and a second forward would not show that work. Counts come from
+    and go to the on-disk cache (``benchmarks.cost.cache``)."""
     spec = methods.get(name)
     results: dict[str, list[dict] | str] = {}
     for counter in counters:
         try:
             found = []
             for shape in shapes:
-                torch.manual_seed(0)
-                found.append(count_once(build_for(name, cfg, shape), spec, shape, counter))
+                result = count_cache.load(name, cfg, shape, counter)
+                if result is None:
+                    torch.manual_seed(0)
+                    result = count_once(build_for(name, cfg, shape), spec, shape, counter)
+                    count_cache.store(name, cfg, shape, counter, result)
+                found.append(result)
             results[counter] = found
         except Exception as exc:  # noqa: BLE001 - reported per counter
             results[counter] = f"{type(exc).__name__}: {exc}"
@@ -155,6 +161,10 @@ def measure_counts(name: str, cfg: dict[str, Any], shape: InputShape, counters: 
     if try_full:
         pending = []
         for counter in counters:
+            cached = count_cache.load(name, cfg, shape, counter)
+            if cached is not None:
+                out[counter] = {**cached, "extrapolated": False}
+                continue
             try:
                 res = run_isolated(counts_in_child, {"name": name, "cfg": cfg, "shapes": [shape],
                                                      "counters": [counter]},

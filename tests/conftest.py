@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,6 +11,19 @@ import pytest
 import torch
 
 FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def private_count_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """FLOP counts cached in a directory of this test session only (children inherit it), so a
+    test never reads a count that an earlier run of other code left in the user's cache."""
+    saved = os.environ.get("HSFUSION_CACHE")
+    os.environ["HSFUSION_CACHE"] = str(tmp_path_factory.mktemp("count-cache"))
+    yield
+    if saved is None:
+        os.environ.pop("HSFUSION_CACHE", None)
+    else:
+        os.environ["HSFUSION_CACHE"] = saved
 
 
 @pytest.fixture
