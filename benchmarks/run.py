@@ -720,6 +720,11 @@ def execute(args: argparse.Namespace) -> int:
     if untrained:
         print(f"untrained weights (quality shown as 'untrained'; numbers kept in rows.csv): "
               f"{', '.join(untrained)}; for real quality {REAL_QUALITY}", file=sys.stderr)
+    for name, text in run.rows.groupby("method")["cost_error"].first().dropna().items():
+        for piece in str(text).split("; "):
+            if ": timeout:" in piece or ": oom:" in piece:
+                print(f"[{name}] {piece} (that cell reads timeout or out of memory; raise "
+                      "--counter-timeout-s or --max-rss-gb)", file=sys.stderr)
     errors = run.rows[run.rows["status"] == "error"]
     if len(errors):
         print(f"{len(errors) // 2} error(s) in {errors['method'].nunique()} method(s): "

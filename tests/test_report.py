@@ -233,3 +233,18 @@ def test_help_shows_defaults() -> None:
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0
     assert "(default: paper)" in result.stdout and "--no-figures" in result.stdout
+
+
+def test_a_count_that_timed_out_says_timeout_in_its_cell() -> None:
+    import pandas as pd
+
+    from benchmarks.report.summary import cost_cell
+
+    rows = pd.DataFrame({"method": ["m"], "dataset": ["d"], "status": ["ok"],
+                         "gmacs_fvcore": [float("nan")], "gmacs_hooks": [float("nan")],
+                         "gflops_counter": [3.0],
+                         "cost_error": ["fvcore: timeout: no result after 900 s; "
+                                        "hooks: oom: child used more than 12 GiB"]})
+    assert cost_cell(rows, "m", "gmacs_fvcore", ".2f") == "timeout"
+    assert cost_cell(rows, "m", "gmacs_hooks", ".2f") == "out of memory"
+    assert cost_cell(rows, "m", "gflops_counter", ".2f") == "3.00"

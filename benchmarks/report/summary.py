@@ -173,16 +173,33 @@ def cost_text(rows: pd.DataFrame, method: str, column: str, dataset: str | None 
     return ""
 
 
+# The part of cost_error that speaks of a column ("fvcore: timeout: ..."): its measurement.
+COST_PART = {"gmacs_fvcore": "fvcore", "gflops_counter": "flop_counter", "gmacs_hooks": "hooks",
+             "latency_median_s": "latency", "peak_mem_gb": "latency", "params_total": "latency"}
+FAILED_CELLS = ("error", "timeout", "out of memory")
+
+
 def cost_cell(rows: pd.DataFrame, method: str, column: str, spec: str, scale: float = 1.0,
               dataset: str | None = None) -> str:
-    """A formatted cost value; ``"error"`` when it is missing and the row has a cost_error."""
+    """A formatted cost value; when it is missing and the row has a cost_error, "timeout" or
+    "out of memory" where the column's measurement ran out of time or memory, else "error"."""
     value = cost_value(rows, method, column, dataset)
     if math.isfinite(value):
         return format(value * scale, spec)
     error = cost_text(rows, method, "cost_error", dataset)
     if error.startswith("not counted"):
         return "n/a"
-    return "error" if error else DASH
+    if not error:
+        return DASH
+    part = COST_PART.get(column)
+    for piece in error.split("; "):
+        if part and piece.startswith(f"{part}: "):
+            kind = piece[len(part) + 2:]
+            if kind.startswith("timeout"):
+                return "timeout"
+            if kind.startswith("oom"):
+                return "out of memory"
+    return "error"
 
 
 def error_texts(rows: pd.DataFrame, method: str, dataset: str | None = None) -> list[str]:

@@ -16,6 +16,7 @@ from benchmarks.report.render import Table, to_latex, to_markdown
 from benchmarks.report.rundir import Run
 from benchmarks.report.summary import (
     DASH,
+    FAILED_CELLS,
     cost_cell,
     cost_shapes_text,
     cost_text,
@@ -104,7 +105,8 @@ def _error_note(run: Run, methods: list[str]) -> list[str]:
         errs = error_texts(run.rows, m)
         if errs:
             texts.append(f"{method_label(run, m)}: " + " / ".join(e[:120] for e in errs[:3]))
-    return ["Errors (cells marked error): " + "; ".join(texts)] if texts else []
+    return (["Errors (cells marked error, timeout or out of memory): " + "; ".join(texts)]
+            if texts else [])
 
 
 def _published_note(run: Run, methods: list[str]) -> str:
@@ -170,7 +172,7 @@ def table1(run: Run, convention: str = "paper") -> Table:
 
         def flops(col: str, m: str = m, dataset: str = dataset, star: str = star) -> str:
             cell = cost_cell(run.rows, m, col, ".2f", dataset=dataset)
-            return cell + star if cell not in (DASH, "error") else cell
+            return cell + star if cell not in (DASH, *FAILED_CELLS) else cell
 
         rows.append([method_label(run, m)] + ([dataset] if with_dataset else []) + [
             fmt_num(pub.get("params_m"), ".2f"),
@@ -315,7 +317,7 @@ def cost_table(run: Run) -> Table:
         def cell(col: str, spec: str, scale: float = 1.0, mark: str = "",
                  m: str = m, dataset: str = dataset) -> str:
             text = cost_cell(run.rows, m, col, spec, scale=scale, dataset=dataset)
-            return text + mark if text not in (DASH, "error") else text
+            return text + mark if text not in (DASH, *FAILED_CELLS) else text
 
         def plain(col: str, spec: str, m: str = m, dataset: str = dataset) -> str:
             return fmt_num(cost_value(run.rows, m, col, dataset), spec)
