@@ -17,6 +17,9 @@ from benchmarks.report.rundir import Run
 from benchmarks.report.summary import method_label
 
 CURVES = "curves"  # <run>/curves/<method>.csv, written by the runner's train profile
+# Okabe-Ito (colour-blind safe), then markers so that lines differ without colour too
+PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000")
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
 
 
 def first_beat(curve: pd.DataFrame, baseline: dict[str, float], convention: str = "paper"
@@ -54,13 +57,14 @@ def plot_learning_curves(curves: dict[str, pd.DataFrame], baseline: dict[str, fl
                          labels: dict[str, str] | None = None, convention: str = "paper",
                          title: str = "", dpi: int = DPI) -> Path:
     """PSNR and SAM against training seconds (log axis), one line per method; writes ``path``."""
-    fig = new_figure(11, 4.2)
+    fig = new_figure(12, 4.2)
     axes = fig.subplots(1, 2)
     for ax, key, unit in ((axes[0], f"psnr_{convention}", "dB"),
                           (axes[1], f"sam_{convention}", "deg")):
-        for name, curve in curves.items():
+        for i, (name, curve) in enumerate(curves.items()):
             ok = curve[curve[key].map(lambda v: isinstance(v, float) and math.isfinite(v))]
-            ax.plot(ok["train_s"].clip(lower=0.1), ok[key], marker=".", markersize=3,
+            ax.plot(ok["train_s"].clip(lower=0.1), ok[key], marker=MARKERS[i % len(MARKERS)],
+                    markersize=3.5, color=PALETTE[i % len(PALETTE)],
                     label=(labels or {}).get(name, name))
         if key in baseline and math.isfinite(baseline[key]):
             ax.axhline(baseline[key], color="k", linestyle="--", linewidth=1, label="bicubic")
@@ -68,7 +72,8 @@ def plot_learning_curves(curves: dict[str, pd.DataFrame], baseline: dict[str, fl
         ax.set_xlabel("training time (s, validation excluded)")
         ax.set_ylabel(f"validation {key.split('_')[0].upper()} ({unit}, {convention} convention)")
         ax.grid(alpha=0.3, which="both")
-    axes[0].legend(fontsize=8)
+    handles, names = axes[0].get_legend_handles_labels()
+    fig.legend(handles, names, loc="outside right center", fontsize=8)
     if title:
         fig.suptitle(title, fontsize=10)
     return save_png(fig, path, dpi)
