@@ -5,15 +5,17 @@ held-out split; the curves, a table (best PSNR/SAM, time to beat bicubic) and a 
     python -m benchmarks.learning                          # every deep method, 15 min each
     python -m benchmarks.learning --methods ssrnet,psrt --minutes 2 --out results/learning-quick
 
-Each method's training run (checkpoints, curve.csv, manifest.json) lives under --runs/<method>;
-its weights can be reused with ``benchmarks.run --weights RUNS``. Recipe deviations, stated in
-meta.json: crops per scene per epoch = the recipe's batch size (so every batch is full on a small
-train split), and the recipe's schedule is cut by the time budget, not run to its end.
+Each method trains in a child process of its own, under --runs/<method> (checkpoints, curve.csv,
+manifest.json); its weights can be reused with ``benchmarks.run --weights RUNS``. A batch that
+runs out of memory (over --max-rss-gb) is halved and tried again; the table's note says so.
+Recipe deviations, stated in meta.json: crops per scene per epoch = the batch size (so every batch
+is full on a small train split), and the recipe's schedule is cut by the time budget.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -25,6 +27,7 @@ import datasets
 import fileio
 import methods
 from benchmarks.cli import HelpFormatter, add_debug_arg, report_error
+from benchmarks.cost.isolate import ChildError, run_isolated
 from benchmarks.provenance import device_name, git_sha, resolve_device, versions
 from benchmarks.report.learning import learning_table, plot_learning_curves
 from benchmarks.scenes import SceneCache, add_anchors
@@ -50,6 +53,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--runs", type=Path, default=Path("runs/learning"),
                    help="where each method's training run (checkpoints, manifest) goes")
     p.add_argument("--device", default="auto", help="cpu | cuda | auto")
+    p.add_argument("--max-rss-gb", type=float, default=20.0,
+                   help="memory cap of each training child; over it the batch is halved")
     p.add_argument("--resume", action="store_true",
                    help="keep the curves of methods already in --out and train the rest")
     add_debug_arg(p)
@@ -72,22 +77,51 @@ def with_anchors(scenes: list[Scene], device: torch.device, cache: Path) -> list
     return [found.load(i) for i in range(len(found))]
 
 
-def train_one(name: str, args: argparse.Namespace, train: list[Scene], val: list[Scene],
-              data: dict[str, Any]) -> pd.DataFrame:
-    """Train ``name`` for the time budget; returns its curve."""
+def train_in_child(name: str, train: list[Scene], val: list[Scene], *, batch_size: int,
+                   minutes: float, per_decade: int, device: str, out: str,
+                   data: dict[str, Any]) -> dict[str, Any]:
+    """Child entry point: train ``name`` for the time budget at ``batch_size``; its summary."""
     spec = methods.get(name)
     first = train[0]
-    recipe = spec.recipe
     config = TrainConfig.from_recipe(
         spec, bands=first.bands, msi_bands=first.msi_bands, ratio=int(first.meta.ratio),
-        repeat=recipe.batch_size, max_train_s=args.minutes * 60, val_per_decade=args.per_decade,
-        device=args.device, workers=0, out=str(args.runs / name), data=data)
-    trainer = Trainer(spec, config, train, val)
-    summary = trainer.fit()
-    print(f"[{name}] {summary['steps']} steps in {summary['train_s']:.0f} s of training; best "
-          f"val PSNR {summary['best_val'].get('psnr_paper', float('nan')):.2f} dB, SAM "
-          f"{summary['best_val'].get('sam_paper', float('nan')):.2f} deg (paper convention)")
-    return trainer.curve.frame()
+        batch_size=batch_size, repeat=batch_size, max_train_s=minutes * 60,
+        val_per_decade=per_decade, device=device, workers=0, out=out, data=data)
+    return Trainer(spec, config, train, val).fit()
+
+
+def train_one(name: str, args: argparse.Namespace, train: list[Scene], val: list[Scene],
+              data: dict[str, Any]) -> tuple[pd.DataFrame | None, str]:
+    """Train ``name`` in a child process for the time budget; its curve (None when no point was
+    reached) and a note on any deviation. A batch that runs out of memory is halved and tried
+    again, and the note says so."""
+    batch, notes, trained = methods.get(name).recipe.batch_size, [], False
+    out = args.runs / name
+    while not trained:
+        if (out / "curve.csv").exists():
+            (out / "curve.csv").unlink()  # a curve of a failed try must not be taken for this one
+        try:
+            summary = run_isolated(train_in_child, {
+                "name": name, "train": train, "val": val, "batch_size": batch,
+                "minutes": args.minutes, "per_decade": args.per_decade, "device": args.device,
+                "out": str(out), "data": data},
+                timeout_s=args.minutes * 120 + 1800, max_rss_gb=args.max_rss_gb)
+            print(f"[{name}] {summary['steps']} steps at batch {batch} in "
+                  f"{summary['train_s']:.0f} s of training; best val PSNR "
+                  f"{summary['best_val'].get('psnr_paper', float('nan')):.2f} dB, SAM "
+                  f"{summary['best_val'].get('sam_paper', float('nan')):.2f} deg (paper "
+                  "convention)")
+            trained = True
+        except ChildError as exc:
+            notes.append(f"batch {batch}: {exc.kind} ({exc.message})")
+            print(f"[{name}] {notes[-1]}")
+            if exc.kind != "oom" or batch == 1:
+                break
+            batch = max(1, batch // 2)
+    if trained and notes:
+        notes.append(f"trained at batch {batch}")
+    curve = pd.read_csv(out / "curve.csv") if (out / "curve.csv").exists() else None
+    return curve, "; ".join(notes)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -115,16 +149,24 @@ def study(args: argparse.Namespace) -> int:
                         bicubic, val, device)
     data = {"dataset": args.dataset, "split": "train", "val_split": val_split}
     curves: dict[str, pd.DataFrame] = {}
+    notes_path = args.out / "notes.json"
+    notes: dict[str, str] = json.loads(notes_path.read_text()) if (
+        args.resume and notes_path.exists()) else {}
     for name in names:
         path = args.out / CURVES / f"{name}.csv"
-        if args.resume and path.exists():
-            curves[name] = pd.read_csv(path)
-            print(f"[{name}] curve kept from {path} (--resume)")
+        if args.resume and (path.exists() or name in notes):
+            if path.exists():
+                curves[name] = pd.read_csv(path)
+            print(f"[{name}] kept from {args.out} (--resume)")
             continue
-        curves[name] = train_one(name, args, train, val, data)
-        fileio.write_csv(path, curves[name])
-    labels = {n: methods.get(n).label for n in curves}
-    table = learning_table(curves, baseline, labels)
+        curve, notes[name] = train_one(name, args, train, val, data)
+        if curve is not None:
+            curves[name] = curve
+            fileio.write_csv(path, curve)
+        fileio.write_json(notes_path, notes)
+    labels = {n: methods.get(n).label for n in names}
+    table = learning_table({n: curves[n] for n in names if n in curves}, baseline, labels,
+                           notes={n: notes.get(n, "") for n in names})
     fileio.write_csv(args.out / "table.csv", table)
     machine = device_name(device)
     note = (f"{args.dataset}: train split ({len(train)} scenes), validated on the {val_split} split "
@@ -139,8 +181,10 @@ def study(args: argparse.Namespace) -> int:
         "dataset": args.dataset, "val_split": val_split, "minutes": args.minutes,
         "per_decade": args.per_decade, "device": str(device), "device_name": machine,
         "git_sha": git_sha(), "versions": versions(), "bicubic": baseline,
-        "recipe_deviations": ["crops per scene per epoch = the recipe's batch size",
-                              "the recipe's schedule is cut by the time budget"]})
+        "recipe_deviations": ["crops per scene per epoch = the batch size",
+                              "the recipe's schedule is cut by the time budget",
+                              "a batch over --max-rss-gb is halved (notes per method)"],
+        "max_rss_gb": args.max_rss_gb, "notes": notes})
     print(note)
     print(table.to_markdown(index=False))
     return 0

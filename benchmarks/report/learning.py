@@ -31,13 +31,19 @@ def first_beat(curve: pd.DataFrame, baseline: dict[str, float], convention: str 
 
 
 def learning_table(curves: dict[str, pd.DataFrame], baseline: dict[str, float],
-                   labels: dict[str, str] | None = None, convention: str = "paper") -> pd.DataFrame:
+                   labels: dict[str, str] | None = None, convention: str = "paper",
+                   notes: dict[str, str] | None = None) -> pd.DataFrame:
     """One row per method: steps and minutes trained, the best PSNR (dB) and SAM (deg) reached
     at any validation point, and the training minutes after which it first beat the baseline on
-    both (empty when it did not)."""
+    both (empty when it did not); ``notes`` (per method, e.g. a batch that ran out of memory)
+    become a last column, and a method with a note but no curve still gets its row."""
     psnr, sam = f"psnr_{convention}", f"sam_{convention}"
     rows = []
-    for name, curve in curves.items():
+    for name in dict.fromkeys([*curves, *(notes or {})]):
+        if name not in curves:
+            rows.append({"method": (labels or {}).get(name, name), "note": notes[name]})
+            continue
+        curve = curves[name]
         beat = first_beat(curve, baseline, convention)
         last = curve.iloc[-1]
         rows.append({
@@ -49,8 +55,9 @@ def learning_table(curves: dict[str, pd.DataFrame], baseline: dict[str, float],
             f"last {psnr} (dB)": round(float(last[psnr]), 2),
             "beats bicubic after (min)": "" if beat is None else round(float(beat["train_s"]) / 60, 2),
             "at step": "" if beat is None else int(beat["step"]),
+            **({"note": notes.get(name, "")} if notes is not None else {}),
         })
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows).astype(object).fillna("")
 
 
 def plot_learning_curves(curves: dict[str, pd.DataFrame], baseline: dict[str, float], path: Path,
