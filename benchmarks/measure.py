@@ -8,6 +8,7 @@ with the side inputs its adapter needs.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -148,13 +149,15 @@ def _extrapolate(results: list[dict], shapes: list[InputShape], target: InputSha
 
 def measure_counts(name: str, cfg: dict[str, Any], shape: InputShape, counters: list[str], *,
                    small_lrs: tuple[int, int], try_full: bool, max_rss_gb: float,
-                   timeout_s: float) -> dict[str, dict | str]:
+                   timeout_s: float, say: Callable[[str], None] = lambda _text: None
+                   ) -> dict[str, dict | str]:
     """Each counter at ``shape``, or extrapolated from two smaller LR sides.
 
     With ``try_full`` every counter first runs at ``shape`` in a child of its own; one that runs
     out of memory or time is counted at ``small_lrs`` and extrapolated linearly in pixels (the
     cost of these models is affine in the pixel count). Without it, all counters run at the small
     sizes in one child. Values are result dicts, or the error text of a counter that failed.
+    ``say`` gets a line as each counter starts and ends.
     """
     out: dict[str, dict | str] = {}
     pending = list(counters)
@@ -164,19 +167,27 @@ def measure_counts(name: str, cfg: dict[str, Any], shape: InputShape, counters: 
             cached = count_cache.load(name, cfg, shape, counter)
             if cached is not None:
                 out[counter] = {**cached, "extrapolated": False}
+                say(f"cost: {counter} at {shape.lr_text()} from the count cache")
                 continue
+            say(f"cost: {counter} at {shape.lr_text()} (timeout {timeout_s:.0f} s, memory cap "
+                f"{max_rss_gb:g} GB) ...")
+            t0 = time.perf_counter()
             try:
                 res = run_isolated(counts_in_child, {"name": name, "cfg": cfg, "shapes": [shape],
                                                      "counters": [counter]},
                                    timeout_s=timeout_s, max_rss_gb=max_rss_gb)[counter]
                 out[counter] = res if isinstance(res, str) else {**res[0], "extrapolated": False}
+                say(f"cost: {counter} done in {time.perf_counter() - t0:.0f} s")
             except ChildError as exc:
+                say(f"cost: {counter}: {exc} after {time.perf_counter() - t0:.0f} s")
                 if exc.kind not in ("oom", "timeout"):
                     out[counter] = str(exc)
                 else:
                     pending.append(counter)
     if pending:
         shapes = [shape.with_lr(lr) for lr in small_lrs]
+        say(f"cost: {', '.join(pending)} at LR {' and '.join(str(lr) for lr in small_lrs)}, to "
+            f"extrapolate (timeout {timeout_s:.0f} s) ...")
         try:
             found = run_isolated(counts_in_child, {"name": name, "cfg": cfg, "shapes": shapes,
                                                    "counters": pending},

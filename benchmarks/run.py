@@ -366,7 +366,7 @@ def measure_speed_and_cost(run: BenchmarkRun, spec: methods.MethodSpec, model: A
                              f"{run.args.counter_timeout_s:.0f} s each)"):
                 counts = measure_counts(spec.name, {}, cost_shape, list(COUNTER_COLUMNS),
                                         small_lrs=run.profile.cost_small_lrs, try_full=True,
-                                        **limits)
+                                        say=clock.say, **limits)
     if isinstance(speed, str):
         errors.append(f"latency: {speed}"[:500])
     else:

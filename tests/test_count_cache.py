@@ -28,9 +28,11 @@ def test_a_second_count_is_read_from_the_cache(monkeypatch):
 
     monkeypatch.setattr(measure, "count_once", no_counting)
     assert measure.counts_in_child("psrt", {}, [SHAPE], ["hooks"])["hooks"] == first
+    lines: list[str] = []
     found = measure.measure_counts("psrt", {}, SHAPE, ["hooks"], small_lrs=(2, 3), try_full=True,
-                                   max_rss_gb=4, timeout_s=60)
+                                   max_rss_gb=4, timeout_s=60, say=lines.append)
     assert found["hooks"]["macs"] == first[0]["macs"] and not found["hooks"]["extrapolated"]
+    assert lines == ["cost: hooks at 1x6x4x4 from the count cache"]
 
 
 def test_a_cache_that_cannot_be_written_is_ignored(monkeypatch, tmp_path):
