@@ -146,7 +146,7 @@ PUBLISHED_DATASET = "AVIRIS 172 bands, x4, 256x256"
         source="paper/official code defaults as far as known: L1, Adam 1e-3, StepLR(200, 0.1) "
                "from a public copy of the authors' train.py; batch 32 and ~1000 epochs from its "
                "commented defaults; 64-px HR patches (authors' CAVE h5)",
-    ),
+        budget_steps=4200),
     published=(
         Published(source=PUBLISHED_SOURCE, dataset=PUBLISHED_DATASET, params_m=0.18,
                   flops_g=11.74, psnr=34.217, sam=2.012, msi_bands=4, counter="unknown (GMACs)"),

@@ -143,7 +143,7 @@ AUTHORS = "PSRT paper (authors' own results; different data, for sanity only)"
         scheduler="cosine", epochs=2000, batch_size=32, crop_size=64, flips=False, rot90=False,
         source="paper/official code defaults as far as known: L1, Adam, 64-px HR patches "
                "(authors' CAVE h5 data); lr, epochs, batch and schedule not verified",
-    ),
+        budget_steps=14000),
     published=(
         Published(source=AUTHORS, dataset="CAVE 31 bands, x4", psnr=50.47, sam=2.19, msi_bands=3),
         Published(source=AUTHORS, dataset="Chikusei, x4", psnr=47.99, msi_bands=3),

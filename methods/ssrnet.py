@@ -106,7 +106,7 @@ class SSRNet(nn.Module):
         crop_size=128, flips=False, rot90=False,
         source="paper/official code defaults as far as known (hw2hwei/SSRNET args: Adam 1e-4, "
                "10000 epochs, 128-px crops); scheduler and batch size not verified",
-    ),
+        budget_steps=24000),
     notes=("unit domain (ReLU-ended stages); MSI bands inserted at evenly spread band positions "
            "(no wavelengths); edge losses on the final output"),
 )

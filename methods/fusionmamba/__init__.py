@@ -38,7 +38,7 @@ PAPER = ('S. Peng, X. Zhu, H. Deng, L.-J. Deng, Z. Lei, "FusionMamba: Efficient 
         flips=False, rot90=False, seed=1,
         source="PSRben/FusionMamba train.py (pansharpening: L1, Adam 5e-4, StepLR 200/0.5, "
                "500 epochs, batch 32, HR crops 64, seed 1); no augmentation there",
-    ),
+        budget_steps=2000),
     published=(
         Published(source="HSSDCT paper, Table 1", dataset="AVIRIS 172 bands, x4, 256x256 tiles",
                   params_m=21.68, flops_g=134.47, psnr=30.741, sam=1.978, msi_bands=4,

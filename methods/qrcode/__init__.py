@@ -28,7 +28,8 @@ RECIPE = TrainingRecipe(
     loss_fn=joint_loss, loss_name="joint_loss", lr=1e-4, scheduler="cosine", epochs=600,
     batch_size=4, crop_size=128, train_snr_db=35.0, seed=1029,
     source="CSAKD train_CSAKD_offline_teacher_student.py defaults (prefix KD_QRCODE); "
-           "docs/qrcode.md, section A.6")
+           "docs/qrcode.md, section A.6",
+    budget_steps=2700)
 
 AVIRIS = "AVIRIS {}-band HR-MSI, ratio 4, 256x256 tiles, 172 bands"
 PUBLISHED = (
