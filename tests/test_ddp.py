@@ -34,8 +34,8 @@ def test_torchrun_with_two_cpu_processes_trains_and_writes_one_checkpoint(tmp_pa
     assert history["epoch"].tolist() == [1, 2] and history["val_sam_paper"].notna().all()
     state = torch.load(out / "last.pth", weights_only=True)
     assert state["epoch"] == 2 and not any(k.startswith("module.") for k in state["model"])
-    assert sorted(p.name for p in out.iterdir()) == ["best.pth", "config.json", "history.csv",
-                                                     "last.pth"]
+    assert sorted(p.name for p in out.iterdir()) == ["best.pth", "config.json", "curve.csv",
+                                                     "history.csv", "last.pth", "manifest.json"]
     assert "x2:" in done.stderr + done.stdout  # the log line names the world size
 
 

@@ -25,7 +25,7 @@ from benchmarks.report.images import (
     spectrum_pixels,
     zoom_window,
 )
-from benchmarks.report.learning import plot_run_curves
+from benchmarks.report.learning import CURVES, plot_run_curves
 from benchmarks.report.rundir import Run, RunDirError, SceneCubes, load_scene_cubes
 from benchmarks.report.summary import (
     cost_shapes_text,
@@ -432,6 +432,7 @@ def write_figures(run: Run, scene: str | None = None, convention: str = "paper",
     attempt("PSNR vs GMACs", lambda: plot_psnr_vs_gmacs(
         run, out / "psnr_vs_gmacs.png", convention, dpi=dpi))
     attempt("latency", lambda: plot_latency(run, out / "latency.png", dpi))
-    attempt("learning curves", lambda: plot_run_curves(run, out / "learning_curves.png", dpi))
+    if (run.path / CURVES).is_dir():  # only a --profile train run has curves
+        attempt("learning curves", lambda: plot_run_curves(run, out / "learning_curves.png", dpi))
     return result
 
