@@ -462,7 +462,7 @@ def prepare_weights(run: BenchmarkRun, spec: methods.MethodSpec, model: Any,
             raise ValueError(f"{spec.name}: its registry entry has no budget_steps for "
                              "--profile train")
         out = (run.args.weights or run.out / "weights") / f"{spec.name}-{run.run_id}"
-        val = [scenes.load(i) for i in range(len(scenes)) if _loads(scenes, i)]
+        val = scenes.loadable()
         report = train_for_budget(
             model, spec, train_scenes, steps=recipe.budget_steps, batch_size=recipe.batch_size,
             crop_size=recipe.crop_size, device=run.device, seed=run.args.seed, out=out,
@@ -493,14 +493,6 @@ def prepare_weights(run: BenchmarkRun, spec: methods.MethodSpec, model: Any,
 
 def _steps_text(report: dict[str, Any]) -> str:
     return f"{report['steps']} steps ({report['epochs']:.2g} epochs)"
-
-
-def _loads(scenes: SceneCache, i: int) -> bool:
-    try:
-        scenes.load(i)
-    except Exception:  # noqa: BLE001 - the scene's error rows say why
-        return False
-    return True
 
 
 def _config_text(spec: methods.MethodSpec, scene: Scene, model: Any = None) -> str:

@@ -44,6 +44,16 @@ class SceneCache:
         """Keep ``scene`` as scene i from now on (e.g. with an anchor added)."""
         self._loaded[i] = scene
 
+    def loadable(self) -> list[Scene]:
+        """Every scene that loads, in order (the others keep their errors)."""
+        found = []
+        for i in range(len(self)):
+            try:
+                found.append(self.load(i))
+            except Exception:  # noqa: BLE001 - the scene's error rows say why
+                continue
+        return found
+
     def first_loadable(self) -> Scene:
         """The first scene that loads (its band counts and ratio build the models)."""
         errors = []

@@ -5,29 +5,18 @@ from __future__ import annotations
 
 import json
 
-import numpy as np
 import pandas as pd
 import pytest
-import torch
 
 import datasets
 from benchmarks import learning
-from datasets.simulate import simulate_scene
-
-
-def tiny(split="test"):
-    g = torch.Generator().manual_seed(1 if split == "test" else 2)
-    scenes = []
-    for i in range(2):
-        gt = torch.nn.functional.avg_pool2d(torch.rand(1, 6, 36, 36, generator=g), 5, 1)[0]
-        scenes.append(simulate_scene(gt.numpy(), np.linspace(450, 2200, 6), np.full(6, 30.0),
-                                     ratio=4, msi_bands=4, seed=i, name=f"tiny/{split}{i}"))
-    return scenes
+from tests.toys import tiny_simulated
 
 
 @pytest.fixture(autouse=True)
 def tiny_dataset():
-    with datasets.registered_dataset("zz_learn", tiny, description="tiny", splits=("train", "test")):
+    with datasets.registered_dataset("zz_learn", tiny_simulated, description="tiny",
+                                     splits=("train", "test")):
         yield
 
 

@@ -5,15 +5,13 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
-import torch
 
 import benchmarks.run as runner
 import datasets
-from datasets.simulate import simulate_scene
 from methods import registry
+from tests.toys import tiny_simulated
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
@@ -25,14 +23,6 @@ def example_blocks() -> list[str]:
     return re.findall(r"```python\n(.*?)```", section, flags=re.S)
 
 
-def tiny(split="test"):
-    g = torch.Generator().manual_seed(1 if split == "test" else 2)
-    scenes = []
-    for i in range(2):
-        gt = torch.nn.functional.avg_pool2d(torch.rand(1, 6, 36, 36, generator=g), 5, 1)[0]
-        scenes.append(simulate_scene(gt.numpy(), np.linspace(450, 2200, 6), np.full(6, 30.0),
-                                     ratio=4, msi_bands=4, seed=i, name=f"tiny/{split}{i}"))
-    return scenes
 
 
 @pytest.fixture
@@ -57,7 +47,7 @@ def test_readme_has_a_deep_and_a_classical_example():
 
 def test_readme_examples_register_and_run_in_the_benchmark(readme_methods, tmp_path):
     assert readme_methods == ["mynet", "mysharpen"]
-    with datasets.registered_dataset("zz_readme", tiny, description="tiny",
+    with datasets.registered_dataset("zz_readme", tiny_simulated, description="tiny",
                                      splits=("train", "test")):
         code = runner.main(["--methods", "bicubic,mynet,mysharpen", "--dataset", "zz_readme",
                             "--no-cost", "--no-report", "--out", str(tmp_path / "run")])

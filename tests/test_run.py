@@ -3,7 +3,6 @@
 import json
 from dataclasses import replace
 
-import numpy as np
 import pandas as pd
 import pytest
 import torch
@@ -13,19 +12,7 @@ import datasets
 import methods
 from benchmarks.scenes import SceneCache, add_anchors
 from benchmarks.schema import COLUMNS
-from datasets.simulate import simulate_scene
-
-
-def tiny(split="test"):
-    """Two tiny simulated scenes (6 bands, LR 8x8, HR 32x32)."""
-    g = torch.Generator().manual_seed(1 if split == "test" else 2)
-    scenes = []
-    for i in range(2):
-        gt = torch.nn.functional.avg_pool2d(torch.rand(1, 6, 36, 36, generator=g), 5, 1)[0]
-        wl = np.linspace(450, 2200, 6)
-        scenes.append(simulate_scene(gt.numpy(), wl, np.full(6, 30.0), ratio=4, msi_bands=4,
-                                     seed=i, name=f"tiny/{split}{i}"))
-    return scenes
+from tests.toys import tiny_simulated
 
 
 def boom(bands, msi_bands, ratio):
@@ -37,7 +24,7 @@ def boom(bands, msi_bands, ratio):
 @pytest.fixture(autouse=True)
 def tiny_world():
     """The dataset zz_tiny and a method zz_boom that always raises, for each test."""
-    with (datasets.registered_dataset("zz_tiny", tiny, description="two tiny simulated scenes",
+    with (datasets.registered_dataset("zz_tiny", tiny_simulated, description="two tiny simulated scenes",
                                       splits=("train", "test")),
           methods.registered("zz_boom", boom, family="baseline", label="Boom", paper="(test)")):
         yield
@@ -111,7 +98,7 @@ def test_outputs_are_written_without_temp_leftovers(tmp_path):
 
 
 def test_anchor_is_the_scenes_own_else_our_cnmf_cached_per_scene(tmp_path, monkeypatch):
-    scenes = tiny("test")
+    scenes = tiny_simulated("test")
     own = torch.rand_like(scenes[0].gt)
     cache = SceneCache([replace(scenes[0], anchor=own), scenes[1]])
     add_anchors(cache, torch.device("cpu"), tmp_path / "anchors")
@@ -135,7 +122,7 @@ def test_scenes_are_loaded_once_per_run_and_shared_by_every_method(tmp_path):
     loads = []
 
     def counting(split="test"):
-        scenes = tiny(split)
+        scenes = tiny_simulated(split)
         return datasets.SceneList([s.name for s in scenes], lambda i: loads.append(i) or scenes[i])
 
     with datasets.registered_dataset("zz_counted", counting, description="counts its loads",

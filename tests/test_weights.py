@@ -8,7 +8,6 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-import torch
 
 import benchmarks.run as runner
 import benchmarks.training
@@ -16,25 +15,14 @@ import datasets
 import methods
 from benchmarks import weights as weights_cli
 from benchmarks.training.manifest import sha256_of
-from datasets.simulate import simulate_scene
-from tests.toys import TOY, build_toy, toy_options
-
-
-def tiny(split="test"):
-    """Two tiny simulated scenes (6 bands, LR 8x8, HR 32x32) per split."""
-    g = torch.Generator().manual_seed(1 if split == "test" else 2)
-    scenes = []
-    for i in range(2):
-        gt = torch.nn.functional.avg_pool2d(torch.rand(1, 6, 36, 36, generator=g), 5, 1)[0]
-        scenes.append(simulate_scene(gt.numpy(), np.linspace(450, 2200, 6), np.full(6, 30.0),
-                                     ratio=4, msi_bands=4, seed=i, name=f"tiny/{split}{i}"))
-    return scenes
+from tests.toys import TOY, build_toy, tiny_simulated, toy_options
 
 
 @pytest.fixture(autouse=True)
 def world():
     """The dataset zz_tiny and the toy deep entry with a 3-step train budget."""
-    with (datasets.registered_dataset("zz_tiny", tiny, description="tiny", splits=("train", "test")),
+    with (datasets.registered_dataset("zz_tiny", tiny_simulated, description="tiny",
+                                      splits=("train", "test")),
           methods.registered(TOY, build_toy, **toy_options(budget_steps=3))):
         yield
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
@@ -15,6 +16,7 @@ import torch.nn.functional as F
 import methods
 from datasets import Scene, SceneMeta
 from datasets.layout import write_entry, write_list
+from datasets.simulate import simulate_scene
 from methods import TrainingRecipe, register
 
 TOY = "zz_train_toy"
@@ -96,3 +98,15 @@ def write_paper_layout(root: Path, entries: dict[str, int], bands: int = 6, size
         lists[name] = root / f"{name}.txt"
         write_list(str(lists[name]), names)
     return lists
+
+
+def tiny_simulated(split: str = "test") -> list[Scene]:
+    """Two tiny scenes through the suite's simulator (6 bands, LR 8x8, HR 32x32, 4-band MSI):
+    a dataset factory for ``datasets.registered_dataset``."""
+    g = torch.Generator().manual_seed(1 if split == "test" else 2)
+    scenes = []
+    for i in range(2):
+        gt = F.avg_pool2d(torch.rand(1, 6, 36, 36, generator=g), 5, 1)[0]
+        scenes.append(simulate_scene(gt.numpy(), np.linspace(450, 2200, 6), np.full(6, 30.0),
+                                     ratio=4, msi_bands=4, seed=i, name=f"tiny/{split}{i}"))
+    return scenes
