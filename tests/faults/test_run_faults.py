@@ -127,7 +127,7 @@ def test_resume_refuses_another_method_configuration(layout, run_bench, tmp_path
 def test_resume_refuses_another_degradation(tmp_path, capsys):
     import datasets
     from benchmarks.run import main
-    from tests.test_run import tiny
+    from tests.toys import tiny_simulated as tiny
 
     def noisy(split="test"):
         scenes = tiny(split)
