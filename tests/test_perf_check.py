@@ -1,44 +1,98 @@
-"""The bench-check comparison: medians relative to the same-job reference, 25 % threshold."""
+"""make bench-check: base selection, the repeated-regression rule, and a whole gate on a toy repo.
 
-import json
+The toy repository's guards sleep instead of computing, so their times do not depend on the load
+of the machine running the tests.
+"""
+
+import subprocess
 
 import pytest
 
-from benchmarks.perf.check import REFERENCE_NAME, compare, main, relative_medians
+from benchmarks.perf.check import Rounds, main, regressed, resolve_base
 
 
-def report(**medians):
-    return {"benchmarks": [{"fullname": f"benchmarks/perf/x.py::{n}", "stats": {"median": m}}
-                           for n, m in medians.items()]}
+def test_a_guard_fails_only_when_slower_in_every_round():
+    ratios = {"a": [1.3, 1.4], "b": [1.6, 1.1], "c": [0.9, 1.0]}
+    assert regressed(ratios, 0.25) == ["a"]
 
 
-def test_medians_are_relative_to_the_reference_of_the_same_job():
-    rel = relative_medians(report(**{REFERENCE_NAME: 2.0, "test_a": 3.0}))
-    assert rel == {"test_a": 1.5}
+def test_rounds_pair_base_and_work_and_list_new_and_gone_guards():
+    rounds = Rounds()
+    rounds.add({"a": 2.0, "old": 1.0}, {"a": 3.0, "new": 1.0})
+    rounds.add({"a": 2.0}, {"a": 2.0})
+    assert rounds.ratios == {"a": [1.5, 1.0]}
+    assert rounds.new == {"new"} and rounds.gone == {"old"}
 
 
-def test_a_uniformly_slower_machine_is_not_a_regression():
-    base = relative_medians(report(**{REFERENCE_NAME: 1.0, "test_a": 3.0}))
-    slow = relative_medians(report(**{REFERENCE_NAME: 2.0, "test_a": 6.0}))
-    assert compare(base, slow, 0.25)[1] == []
+GUARD = '''
+import time
+import mod
+
+def test_reference_conv(benchmark):
+    benchmark(time.sleep, 0.002)
+
+def test_work(benchmark):
+    benchmark(mod.work)
+'''
 
 
-def test_regression_above_threshold_fails_and_below_passes():
-    base = {"test_a": 1.0, "test_b": 1.0}
-    _, failed = compare(base, {"test_a": 1.3, "test_b": 1.2}, 0.25)
-    assert failed == ["test_a"]
+def git(repo, *args):
+    subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True)
 
 
-def test_report_without_reference_is_refused():
-    with pytest.raises(ValueError, match=REFERENCE_NAME):
-        relative_medians(report(test_a=1.0))
+def commit(repo, seconds, message):
+    (repo / "mod.py").write_text(f"import time\n\ndef work():\n    time.sleep({seconds})\n")
+    git(repo, "add", "-A")
+    git(repo, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "--allow-empty", "-qm", message)
 
 
-def test_cli_writes_then_checks_a_baseline(tmp_path):
-    current = tmp_path / "c.json"
-    current.write_text(json.dumps(report(**{REFERENCE_NAME: 1.0, "test_a": 2.0})))
-    baseline = tmp_path / "b.json"
-    assert main([str(current), "--baseline", str(baseline), "--write-baseline"]) == 0
-    assert main([str(current), "--baseline", str(baseline)]) == 0
-    current.write_text(json.dumps(report(**{REFERENCE_NAME: 1.0, "test_a": 3.0})))
-    assert main([str(current), "--baseline", str(baseline)]) == 1
+@pytest.fixture()
+def toy_repo(tmp_path, monkeypatch):
+    repo = tmp_path / "toy"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    (repo / ".gitignore").write_text(".benchmarks/\n")
+    (repo / "test_guard.py").write_text(GUARD)
+    commit(repo, 0.002, "base")
+    monkeypatch.chdir(repo)
+    return repo
+
+
+def rev(repo, name):
+    return subprocess.run(["git", "-C", str(repo), "rev-parse", name], capture_output=True,
+                          text=True, check=True).stdout.strip()
+
+
+def test_default_base_is_head_when_dirty_else_previous_commit_else_merge_base(toy_repo):
+    commit(toy_repo, 0.003, "second")
+    assert resolve_base(toy_repo)[0] == rev(toy_repo, "HEAD~1")
+    (toy_repo / "mod.py").write_text("changed = True\n")
+    assert resolve_base(toy_repo)[0] == rev(toy_repo, "HEAD")
+    git(toy_repo, "checkout", "-q", "mod.py")
+    git(toy_repo, "checkout", "-qb", "topic")
+    commit(toy_repo, 0.004, "topic 1")
+    commit(toy_repo, 0.005, "topic 2")
+    sha, why = resolve_base(toy_repo)
+    assert sha == rev(toy_repo, "main") and "merge base" in why
+    assert resolve_base(toy_repo, "HEAD~1")[0] == rev(toy_repo, "HEAD~1")
+
+
+def test_gate_passes_without_change_and_fails_on_a_2x_slowdown(toy_repo, capsys):
+    commit(toy_repo, 0.002, "no change to the guarded function")
+    assert main(["--guards", "test_guard.py", "--rounds", "2", "--confirm", "1"]) == 0
+    assert "pass" in capsys.readouterr().out
+    commit(toy_repo, 0.004, "deliberate 2x slowdown")
+    assert main(["--guards", "test_guard.py", "--rounds", "2", "--confirm", "1"]) == 1
+    out = capsys.readouterr().out
+    assert "FAIL" in out and "test_work" in out.split("FAIL:")[1]
+
+
+def test_a_guard_that_breaks_in_the_working_tree_fails_the_gate(toy_repo, capsys):
+    (toy_repo / "mod.py").write_text("def work():\n    raise RuntimeError('broken')\n")
+    assert main(["--guards", "test_guard.py", "--rounds", "1", "--confirm", "0"]) == 1
+    assert "guards failed in the working tree" in capsys.readouterr().out
+
+
+def test_no_parent_commit_is_a_clear_error(toy_repo, capsys):
+    assert main(["--guards", "test_guard.py"]) == 2
+    assert "--base" in capsys.readouterr().err

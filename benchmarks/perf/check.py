@@ -1,75 +1,236 @@
-"""Compare a pytest-benchmark JSON with the committed baseline; fail on a median regression.
+"""``make bench-check``: the working tree against a base commit, timed in one job, interleaved.
 
-    python -m benchmarks.perf.check CURRENT.json [--baseline benchmarks/perf/baseline.json]
+    python -m benchmarks.perf.check [--base REV] [--rounds 2] [--confirm 2] [--threshold 0.25]
 
-Each benchmark's median is divided by the median of ``test_reference_conv`` from the same JSON
-(the same job, the same machine), and that ratio is compared with the baseline's ratio. A ratio
-more than ``--threshold`` (25 %) above the baseline's fails; benchmarks new since the baseline are
-listed, never failed.
+The base commit is checked out in a git worktree (``.benchmarks/base``). Both trees run the same
+speed guards (their own copies of ``GUARDS``) with pytest-benchmark, one thread, alternately:
+base, work, work, base, ... A guard regresses in a round when the working tree's median exceeds
+the base's median of that round by more than the threshold. Guards that regress in every round
+are timed again, alone, for ``--confirm`` more rounds, and the gate fails only on those that
+regress in every one of those rounds too: a regression that repeats, not a noisy minute.
+
+The control guard (``test_reference_conv``) is the same code in both trees: its ratio is the noise
+of this job. Default base: ``HEAD`` when the working tree has uncommitted changes, otherwise the
+merge base with ``main`` (or ``master``) when ``HEAD`` is off it, otherwise ``HEAD~1``.
+Exit status: 0 pass, 1 a repeated regression (or a guard that fails in the working tree), 2 the
+comparison could not run.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import statistics
+import subprocess
 import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
-REFERENCE_NAME = "test_reference_conv"
-BASELINE = Path(__file__).with_name("baseline.json")
+CONTROL = "test_reference_conv"
+GUARDS = ("benchmarks/perf/test_perf_reference.py", "benchmarks/perf/test_perf_methods.py",
+          "benchmarks/perf/test_perf_metrics.py")
+# torchmetrics' functions are third-party code, identical in both trees: not guarded here.
+DESELECT = "not test_torchmetrics"
+WORKTREE = Path(".benchmarks/base")
+PYTEST_OPTIONS = ("-q", "-p", "no:cacheprovider", "--benchmark-only", "--benchmark-min-rounds=3",
+                  "--benchmark-max-time=0.5")
+# One thread: on a shared 2-core machine two-thread medians moved by up to 3x between identical runs.
+ONE_THREAD = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
-def relative_medians(report: dict) -> dict[str, float]:
-    """Benchmark name -> median / reference median, from a pytest-benchmark JSON report."""
-    medians = {b["fullname"].split("::", 1)[-1]: b["stats"]["median"] for b in report["benchmarks"]}
-    if REFERENCE_NAME not in medians:
-        raise ValueError(f"the report has no {REFERENCE_NAME} benchmark to normalise by")
-    ref = medians[REFERENCE_NAME]
-    return {name: m / ref for name, m in medians.items() if name != REFERENCE_NAME}
+class GateError(RuntimeError):
+    """The comparison could not run (no base commit, git failed, no guard measured)."""
 
 
-def compare(baseline: dict[str, float], current: dict[str, float], threshold: float
-            ) -> tuple[list[str], list[str]]:
-    """(lines for every benchmark, names that regressed above ``threshold``)."""
-    lines, failed = [], []
-    for name in sorted(current):
-        if name not in baseline:
-            lines.append(f"  new   {name}: {current[name]:.3g} x reference (no baseline)")
+def git(repo: Path, *args: str) -> str:
+    done = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True)
+    if done.returncode:
+        raise GateError(f"git {' '.join(args)}: {done.stderr.strip() or done.stdout.strip()}")
+    return done.stdout.strip()
+
+
+def resolve_base(repo: Path, rev: str | None = None) -> tuple[str, str]:
+    """(commit sha, why it was chosen) of the base to compare the working tree with."""
+    if rev is not None:
+        return git(repo, "rev-parse", "--verify", f"{rev}^{{commit}}"), f"--base {rev}"
+    if git(repo, "status", "--porcelain", "--untracked-files=no"):
+        return git(repo, "rev-parse", "HEAD"), "HEAD (the working tree has uncommitted changes)"
+    head = git(repo, "rev-parse", "HEAD")
+    for main in ("main", "master"):
+        try:
+            base = git(repo, "merge-base", "HEAD", main)
+        except GateError:
             continue
-        change = current[name] / baseline[name] - 1
-        bad = change > threshold
-        failed += [name] if bad else []
-        lines.append(f"  {'FAIL' if bad else 'ok  '}  {name}: {change:+.1%} vs baseline")
-    return lines, failed
+        if base != head:
+            return base, f"merge base of HEAD and {main}"
+    try:
+        return git(repo, "rev-parse", "--verify", "HEAD~1^{commit}"), "HEAD~1 (the previous commit)"
+    except GateError:
+        raise GateError("HEAD has no parent commit to compare with; pass --base REV") from None
+
+
+def checkout_worktree(repo: Path, sha: str, path: Path) -> Path:
+    """A detached git worktree of ``sha`` at ``path`` (created, or moved to ``sha``)."""
+    path = path if path.is_absolute() else repo / path
+    if (path / ".git").exists():
+        git(path, "checkout", "-q", "--detach", "--force", sha)
+    else:
+        git(repo, "worktree", "prune")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        git(repo, "worktree", "add", "-q", "--detach", "--force", str(path), sha)
+    return path
+
+
+@dataclass
+class Pass:
+    """One pytest-benchmark run of one tree: median seconds by guard id, and pytest's verdict."""
+
+    medians: dict[str, float]
+    returncode: int
+    tail: str
+    seconds: float
+
+
+def run_guards(tree: Path, guards: Sequence[str], select: Sequence[str] = (),
+               deselect: str | None = DESELECT) -> Pass:
+    """The guards (or only the ``select``-ed ids) of ``tree``, timed by pytest-benchmark in a
+    child that imports ``tree``'s code."""
+    with tempfile.TemporaryDirectory() as tmp:
+        report = Path(tmp) / "benchmark.json"
+        cmd = [sys.executable, "-m", "pytest", *PYTEST_OPTIONS, f"--benchmark-json={report}",
+               *(select or guards)]
+        if deselect and not select:
+            cmd += ["-k", deselect]
+        env = {**os.environ, **ONE_THREAD, "PYTHONPATH": str(tree), "PYTHONDONTWRITEBYTECODE": "1"}
+        t0 = time.perf_counter()
+        done = subprocess.run(cmd, cwd=tree, env=env, capture_output=True, text=True)
+        seconds = time.perf_counter() - t0
+        data = json.loads(report.read_text()) if report.exists() else {"benchmarks": []}
+    medians = {b["fullname"]: b["stats"]["median"] for b in data["benchmarks"]}
+    tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-15:])
+    return Pass(medians, done.returncode, tail, seconds)
+
+
+@dataclass
+class Rounds:
+    """Paired (base, work) passes; ``ratios[id]`` is work / base median, one per round."""
+
+    ratios: dict[str, list[float]] = field(default_factory=dict)
+    new: set[str] = field(default_factory=set)
+    gone: set[str] = field(default_factory=set)
+
+    def add(self, base: dict[str, float], work: dict[str, float]) -> None:
+        for name in work.keys() & base.keys():
+            self.ratios.setdefault(name, []).append(work[name] / base[name])
+        self.new |= work.keys() - base.keys()
+        self.gone |= base.keys() - work.keys()
+
+
+def regressed(ratios: dict[str, list[float]], threshold: float) -> list[str]:
+    """Guards slower by more than ``threshold`` in every round they were timed in."""
+    return sorted(n for n, r in ratios.items() if r and min(r) > 1 + threshold)
+
+
+def short(name: str) -> str:
+    return name.split("::", 1)[-1]
+
+
+def verdict_lines(rounds: Rounds, confirmed: Rounds | None, failed: Sequence[str],
+                  threshold: float) -> list[str]:
+    """One line per guard: its ratio in each round, the median change, and the verdict."""
+    lines = []
+    for name in sorted(rounds.ratios, key=lambda n: (n.split("::")[-1] != CONTROL, n)):
+        ratios = rounds.ratios[name] + (confirmed.ratios.get(name, []) if confirmed else [])
+        change = statistics.median(ratios) - 1
+        if name in failed:
+            word = "FAIL"
+        elif any(r > 1 + threshold for r in ratios):
+            word = "noise"  # slower in some rounds, not in all
+        else:
+            word = "ok"
+        tag = "control" if short(name) == CONTROL else word
+        rs = " ".join(f"{r:.2f}" for r in ratios)
+        lines.append(f"  {tag:7s} {short(name):45s} {change:+7.1%}  (work/base per round: {rs})")
+    lines += [f"  new     {short(n)} (not in the base)" for n in sorted(rounds.new)]
+    lines += [f"  gone    {short(n)} (only in the base)" for n in sorted(rounds.gone)]
+    return lines
+
+
+def say(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def interleave(base: Path, work: Path, n: int, guards: Sequence[str], select: Sequence[str],
+               label: str) -> tuple[Rounds, list[str]]:
+    """``n`` rounds, alternating which tree goes first; returns the rounds and the working
+    tree's pytest failures (its last output lines)."""
+    rounds, errors = Rounds(), []
+    for i in range(n):
+        passes = {}
+        for tree, which in ((base, "base"), (work, "work"))[:: 1 if i % 2 == 0 else -1]:
+            say(f"{label} {i + 1}/{n}: timing {which} ...")
+            passes[which] = run_guards(tree, guards, select)
+            say(f"{label} {i + 1}/{n}: {which} done in {passes[which].seconds:.0f} s "
+                f"({len(passes[which].medians)} guards)")
+            if passes[which].returncode and which == "work":
+                errors.append(passes[which].tail)
+        rounds.add(passes["base"].medians, passes["work"].medians)
+    return rounds, errors
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.perf.check", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter,
                                 allow_abbrev=False)
-    p.add_argument("current", type=Path, help="pytest-benchmark --benchmark-json output")
-    p.add_argument("--baseline", type=Path, default=BASELINE, help="default: %(default)s")
-    p.add_argument("--threshold", type=float, default=0.25, help="default: %(default)s")
-    p.add_argument("--write-baseline", action="store_true",
-                   help="store CURRENT's relative medians as the new baseline")
+    p.add_argument("--base", metavar="REV", help="commit to compare with (default: see above)")
+    p.add_argument("--rounds", type=int, default=2, help="interleaved rounds (default: 2)")
+    p.add_argument("--confirm", type=int, default=2,
+                   help="extra rounds for guards that regressed in every round (default: 2)")
+    p.add_argument("--threshold", type=float, default=0.25,
+                   help="largest tolerated slowdown, as a fraction (default: 0.25)")
+    p.add_argument("--guards", nargs="+", default=list(GUARDS), metavar="FILE",
+                   help="pytest-benchmark files, relative to each tree (default: the speed guards)")
+    p.add_argument("--worktree", type=Path, default=WORKTREE,
+                   help=f"where the base is checked out (default: {WORKTREE})")
     args = p.parse_args(argv)
+    if args.rounds < 1 or args.confirm < 0:
+        p.error("--rounds must be >= 1 and --confirm >= 0")
     try:
-        current = relative_medians(json.loads(args.current.read_text()))
-        if args.write_baseline:
-            args.baseline.write_text(json.dumps(current, indent=1, sort_keys=True) + "\n")
-            print(f"wrote {args.baseline} ({len(current)} benchmarks)")
-            return 0
-        baseline = json.loads(args.baseline.read_text())
-    except (OSError, ValueError, KeyError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        repo = Path(git(Path.cwd(), "rev-parse", "--show-toplevel"))
+        sha, why = resolve_base(repo, args.base)
+        base = checkout_worktree(repo, sha, args.worktree)
+        say(f"base {sha[:10]}: {why}; worktree {base}")
+        rounds, errors = interleave(base, repo, args.rounds, args.guards, (), "round")
+        if not rounds.ratios:
+            raise GateError("no guard was timed in both trees")
+    except GateError as exc:
+        say(f"error: {exc}")
         return 2
-    lines, failed = compare(baseline, current, args.threshold)
-    print("\n".join(lines))
-    if failed:
-        print(f"{len(failed)} median regression(s) above {args.threshold:.0%}: {', '.join(failed)}")
-        return 1
-    print(f"no median regression above {args.threshold:.0%} ({len(current)} benchmarks)")
-    return 0
+    suspects = regressed(rounds.ratios, args.threshold)
+    confirmed = None
+    if suspects and args.confirm:
+        control = [n for n in rounds.ratios if short(n) == CONTROL]
+        say(f"{len(suspects)} guard(s) slower in every round; timing them again: "
+            f"{', '.join(short(n) for n in suspects)}")
+        confirmed, more = interleave(base, repo, args.confirm, args.guards, [*control, *suspects],
+                                     "confirm")
+        errors += more
+        suspects = [n for n in suspects if n in regressed(confirmed.ratios, args.threshold)]
+    print(f"bench-check: working tree vs {sha[:10]} ({why}); threshold {args.threshold:.0%}")
+    print("\n".join(verdict_lines(rounds, confirmed, suspects, args.threshold)))
+    if errors:
+        print("guards failed in the working tree:\n" + "\n".join(errors))
+    if suspects:
+        print(f"FAIL: {len(suspects)} guard(s) slower by more than {args.threshold:.0%} in every "
+              f"round: {', '.join(short(n) for n in suspects)}")
+    elif not errors:
+        print(f"pass: no repeated slowdown above {args.threshold:.0%} "
+              f"({len(rounds.ratios)} guards, {args.rounds} rounds)")
+    return 1 if suspects or errors else 0
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@ The scene is the first synthetic test scene (GT 172 x 256 x 256, LR-HSI 172 x 64
 4 x 256 x 256, ratio 4), fused once with the Scene's SRF and PSF (what the runner passes) and once
 with both estimated from the inputs. Default parameters. Each benchmark records the thread count
 and the PSNR / SAM / ERGAS (standard convention) of its output in ``extra_info``.
-Run by ``make bench-check``.
+Run by ``make perf``.
 """
 
 import pytest
