@@ -4,8 +4,9 @@
 
 The base commit is checked out in a git worktree (``.benchmarks/base``). Both trees run the same
 speed guards (their own copies of ``GUARDS``) with pytest-benchmark, one thread, alternately:
-base, work, work, base, ... A guard regresses in a round when the working tree's median exceeds
-the base's median of that round by more than the threshold. Guards that regress in every round
+base, work, work, base, ... A guard regresses in a round when the working tree's time (the
+fastest of its repetitions: the one least disturbed by other jobs) exceeds the base's time in
+that round by more than the threshold. Guards that regress in every round
 are timed again, alone, for ``--confirm`` more rounds, and the gate fails only on those that
 regress in every one of those rounds too: a regression that repeats, not a noisy minute.
 
@@ -24,7 +25,6 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -36,6 +36,7 @@ GUARDS = ("benchmarks/perf/test_perf_reference.py", "benchmarks/perf/test_perf_m
 # torchmetrics' functions are third-party code, identical in both trees: not guarded here.
 DESELECT = "not test_torchmetrics"
 WORKTREE = Path(".benchmarks/base")
+REPORTS = Path(".benchmarks/check")
 PYTEST_OPTIONS = ("-q", "-p", "no:cacheprovider", "--benchmark-only", "--benchmark-min-rounds=3",
                   "--benchmark-max-time=0.5")
 # One thread: on a shared 2-core machine two-thread medians moved by up to 3x between identical runs.
@@ -87,37 +88,37 @@ def checkout_worktree(repo: Path, sha: str, path: Path) -> Path:
 
 @dataclass
 class Pass:
-    """One pytest-benchmark run of one tree: median seconds by guard id, and pytest's verdict."""
+    """One pytest-benchmark run of one tree: seconds (the chosen statistic) by guard id, and
+    pytest's verdict."""
 
-    medians: dict[str, float]
+    times: dict[str, float]
     returncode: int
     tail: str
     seconds: float
 
 
-def run_guards(tree: Path, guards: Sequence[str], select: Sequence[str] = (),
-               deselect: str | None = DESELECT) -> Pass:
+def run_guards(tree: Path, guards: Sequence[str], report: Path, select: Sequence[str] = (),
+               deselect: str | None = DESELECT, stat: str = "min") -> Pass:
     """The guards (or only the ``select``-ed ids) of ``tree``, timed by pytest-benchmark in a
-    child that imports ``tree``'s code."""
-    with tempfile.TemporaryDirectory() as tmp:
-        report = Path(tmp) / "benchmark.json"
-        cmd = [sys.executable, "-m", "pytest", *PYTEST_OPTIONS, f"--benchmark-json={report}",
-               *(select or guards)]
-        if deselect and not select:
-            cmd += ["-k", deselect]
-        env = {**os.environ, **ONE_THREAD, "PYTHONPATH": str(tree), "PYTHONDONTWRITEBYTECODE": "1"}
-        t0 = time.perf_counter()
-        done = subprocess.run(cmd, cwd=tree, env=env, capture_output=True, text=True)
-        seconds = time.perf_counter() - t0
-        data = json.loads(report.read_text()) if report.exists() else {"benchmarks": []}
-    medians = {b["fullname"]: b["stats"]["median"] for b in data["benchmarks"]}
+    child that imports ``tree``'s code; its JSON report is kept at ``report``."""
+    report.unlink(missing_ok=True)
+    cmd = [sys.executable, "-m", "pytest", *PYTEST_OPTIONS, f"--benchmark-json={report}",
+           *(select or guards)]
+    if deselect and not select:
+        cmd += ["-k", deselect]
+    env = {**os.environ, **ONE_THREAD, "PYTHONPATH": str(tree), "PYTHONDONTWRITEBYTECODE": "1"}
+    t0 = time.perf_counter()
+    done = subprocess.run(cmd, cwd=tree, env=env, capture_output=True, text=True)
+    seconds = time.perf_counter() - t0
+    data = json.loads(report.read_text()) if report.exists() else {"benchmarks": []}
+    times = {b["fullname"]: b["stats"][stat] for b in data["benchmarks"]}
     tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-15:])
-    return Pass(medians, done.returncode, tail, seconds)
+    return Pass(times, done.returncode, tail, seconds)
 
 
 @dataclass
 class Rounds:
-    """Paired (base, work) passes; ``ratios[id]`` is work / base median, one per round."""
+    """Paired (base, work) passes; ``ratios[id]`` is work / base time, one per round."""
 
     ratios: dict[str, list[float]] = field(default_factory=dict)
     new: set[str] = field(default_factory=set)
@@ -165,20 +166,21 @@ def say(text: str) -> None:
 
 
 def interleave(base: Path, work: Path, n: int, guards: Sequence[str], select: Sequence[str],
-               label: str) -> tuple[Rounds, list[str]]:
-    """``n`` rounds, alternating which tree goes first; returns the rounds and the working
-    tree's pytest failures (its last output lines)."""
+               label: str, reports: Path, stat: str) -> tuple[Rounds, list[str]]:
+    """``n`` rounds, alternating which tree goes first, each pass's JSON kept under ``reports``;
+    returns the rounds and the working tree's pytest failures (its last output lines)."""
     rounds, errors = Rounds(), []
     for i in range(n):
         passes = {}
         for tree, which in ((base, "base"), (work, "work"))[:: 1 if i % 2 == 0 else -1]:
             say(f"{label} {i + 1}/{n}: timing {which} ...")
-            passes[which] = run_guards(tree, guards, select)
+            passes[which] = run_guards(tree, guards, reports / f"{label}{i + 1}-{which}.json",
+                                       select, stat=stat)
             say(f"{label} {i + 1}/{n}: {which} done in {passes[which].seconds:.0f} s "
-                f"({len(passes[which].medians)} guards)")
+                f"({len(passes[which].times)} guards)")
             if passes[which].returncode and which == "work":
                 errors.append(passes[which].tail)
-        rounds.add(passes["base"].medians, passes["work"].medians)
+        rounds.add(passes["base"].times, passes["work"].times)
     return rounds, errors
 
 
@@ -194,8 +196,13 @@ def main(argv: list[str] | None = None) -> int:
                    help="largest tolerated slowdown, as a fraction (default: 0.25)")
     p.add_argument("--guards", nargs="+", default=list(GUARDS), metavar="FILE",
                    help="pytest-benchmark files, relative to each tree (default: the speed guards)")
+    p.add_argument("--stat", choices=("min", "median"), default="min",
+                   help="statistic of each guard's rounds compared (default: min, the least "
+                   "disturbed by other jobs)")
     p.add_argument("--worktree", type=Path, default=WORKTREE,
                    help=f"where the base is checked out (default: {WORKTREE})")
+    p.add_argument("--reports", type=Path, default=REPORTS,
+                   help=f"where each pass's pytest-benchmark JSON is kept (default: {REPORTS})")
     args = p.parse_args(argv)
     if args.rounds < 1 or args.confirm < 0:
         p.error("--rounds must be >= 1 and --confirm >= 0")
@@ -203,8 +210,11 @@ def main(argv: list[str] | None = None) -> int:
         repo = Path(git(Path.cwd(), "rev-parse", "--show-toplevel"))
         sha, why = resolve_base(repo, args.base)
         base = checkout_worktree(repo, sha, args.worktree)
-        say(f"base {sha[:10]}: {why}; worktree {base}")
-        rounds, errors = interleave(base, repo, args.rounds, args.guards, (), "round")
+        reports = args.reports if args.reports.is_absolute() else repo / args.reports
+        reports.mkdir(parents=True, exist_ok=True)
+        say(f"base {sha[:10]}: {why}; worktree {base}; reports {reports}")
+        rounds, errors = interleave(base, repo, args.rounds, args.guards, (), "round", reports,
+                                    args.stat)
         if not rounds.ratios:
             raise GateError("no guard was timed in both trees")
     except GateError as exc:
@@ -217,10 +227,11 @@ def main(argv: list[str] | None = None) -> int:
         say(f"{len(suspects)} guard(s) slower in every round; timing them again: "
             f"{', '.join(short(n) for n in suspects)}")
         confirmed, more = interleave(base, repo, args.confirm, args.guards, [*control, *suspects],
-                                     "confirm")
+                                     "confirm", reports, args.stat)
         errors += more
         suspects = [n for n in suspects if n in regressed(confirmed.ratios, args.threshold)]
-    print(f"bench-check: working tree vs {sha[:10]} ({why}); threshold {args.threshold:.0%}")
+    print(f"bench-check: working tree vs {sha[:10]} ({why}); {args.stat} of each guard's "
+          f"rounds; threshold {args.threshold:.0%}")
     print("\n".join(verdict_lines(rounds, confirmed, suspects, args.threshold)))
     if errors:
         print("guards failed in the working tree:\n" + "\n".join(errors))
