@@ -8,20 +8,23 @@ import subprocess
 
 import pytest
 
-from benchmarks.perf.check import Rounds, main, regressed, resolve_base
+from benchmarks.perf.check import Timings, main, regressed, resolve_base
 
 
-def test_a_guard_fails_only_when_slower_in_every_round():
-    ratios = {"a": [1.3, 1.4], "b": [1.6, 1.1], "c": [0.9, 1.0]}
-    assert regressed(ratios, 0.25) == ["a"]
+def test_a_guard_regresses_only_when_its_best_pass_is_slower_than_the_bases_best():
+    timings = Timings()
+    timings.add({"a": 1.0, "b": 1.0, "c": 1.0}, {"a": 1.4, "b": 2.5, "c": 0.9})  # b: a busy pass
+    timings.add({"a": 1.1, "b": 1.0, "c": 1.0}, {"a": 1.3, "b": 1.1, "c": 1.0})
+    assert regressed(timings, 0.25) == ["a"]
+    assert timings.round_ratios("b") == [2.5, 1.1]
+    assert timings.change("a") == pytest.approx(0.3)
 
 
-def test_rounds_pair_base_and_work_and_list_new_and_gone_guards():
-    rounds = Rounds()
-    rounds.add({"a": 2.0, "old": 1.0}, {"a": 3.0, "new": 1.0})
-    rounds.add({"a": 2.0}, {"a": 2.0})
-    assert rounds.ratios == {"a": [1.5, 1.0]}
-    assert rounds.new == {"new"} and rounds.gone == {"old"}
+def test_timings_pair_base_and_work_and_list_new_and_gone_guards():
+    timings = Timings()
+    timings.add({"a": 2.0, "old": 1.0}, {"a": 3.0, "new": 1.0})
+    assert timings.base == {"a": [2.0]} and timings.work == {"a": [3.0]}
+    assert timings.new == {"new"} and timings.gone == {"old"}
 
 
 GUARD = '''
