@@ -7,8 +7,9 @@ speed guards (their own copies of ``GUARDS``) with pytest-benchmark, one thread,
 base, work, work, base, ... A pass's time for a guard is the fastest of its repetitions (the one
 least disturbed by other jobs). A guard is suspect when the working tree's best pass is slower
 than the base's best pass by more than the threshold; suspects are timed again, alone, for
-``--confirm`` more rounds, and the gate fails only when the working tree's best pass over all
-rounds is still that much slower: a slowdown that repeats in every pass, not a noisy minute.
+``--confirm`` more rounds (with more repetitions each), and the gate fails only when the working
+tree's best pass over all rounds is still that much slower: a slowdown that repeats in every
+pass, not a noisy minute.
 
 The control guard (``test_reference_conv``) is the same code in both trees: its ratio is the noise
 of this job. Default base: ``HEAD`` when the working tree has uncommitted changes, otherwise the
@@ -36,8 +37,9 @@ GUARDS = ("benchmarks/perf/test_perf_reference.py", "benchmarks/perf/test_perf_m
 DESELECT = "not test_torchmetrics"
 WORKTREE = Path(".benchmarks/base")
 REPORTS = Path(".benchmarks/check")
-PYTEST_OPTIONS = ("-q", "-p", "no:cacheprovider", "--benchmark-only", "--benchmark-min-rounds=3",
-                  "--benchmark-max-time=0.5")
+PYTEST_OPTIONS = ("-q", "-p", "no:cacheprovider", "--benchmark-only", "--benchmark-max-time=0.5")
+ROUNDS = 3  # repetitions per guard and pass at least; a confirmation pass times few guards, more
+CONFIRM_ROUNDS = 10
 # One thread: on a shared 2-core machine two-thread medians moved by up to 3x between identical runs.
 ONE_THREAD = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
@@ -97,12 +99,12 @@ class Pass:
 
 
 def run_guards(tree: Path, guards: Sequence[str], report: Path, select: Sequence[str] = (),
-               deselect: str | None = DESELECT, stat: str = "min") -> Pass:
+               deselect: str | None = DESELECT, stat: str = "min", rounds: int = ROUNDS) -> Pass:
     """The guards (or only the ``select``-ed ids) of ``tree``, timed by pytest-benchmark in a
     child that imports ``tree``'s code; its JSON report is kept at ``report``."""
     report.unlink(missing_ok=True)
-    cmd = [sys.executable, "-m", "pytest", *PYTEST_OPTIONS, f"--benchmark-json={report}",
-           *(select or guards)]
+    cmd = [sys.executable, "-m", "pytest", *PYTEST_OPTIONS, f"--benchmark-min-rounds={rounds}",
+           f"--benchmark-json={report}", *(select or guards)]
     if deselect and not select:
         cmd += ["-k", deselect]
     env = {**os.environ, **ONE_THREAD, "PYTHONPATH": str(tree), "PYTHONDONTWRITEBYTECODE": "1"}
@@ -185,7 +187,8 @@ def interleave(timings: Timings, base: Path, work: Path, n: int, guards: Sequenc
         for tree, which in ((base, "base"), (work, "work"))[:: 1 if i % 2 == 0 else -1]:
             say(f"{label} {i + 1}/{n}: timing {which} ...")
             passes[which] = run_guards(tree, guards, reports / f"{label}{i + 1}-{which}.json",
-                                       select, stat=stat)
+                                       select, stat=stat,
+                                       rounds=CONFIRM_ROUNDS if select else ROUNDS)
             say(f"{label} {i + 1}/{n}: {which} done in {passes[which].seconds:.0f} s "
                 f"({len(passes[which].times)} guards)")
             if passes[which].returncode and which == "work":
