@@ -6,10 +6,10 @@ The base commit is checked out in a git worktree (``.benchmarks/base``). Both tr
 speed guards (their own copies of ``GUARDS``) with pytest-benchmark, one thread, alternately:
 base, work, work, base, ... A pass's time for a guard is the fastest of its repetitions (the one
 least disturbed by other jobs). A guard is suspect when the working tree's best pass is slower
-than the base's best pass by more than the threshold; suspects are timed again, alone, for
-``--confirm`` more rounds (with more repetitions each), and the gate fails only when the working
-tree's best pass over all rounds is still that much slower: a slowdown that repeats in every
-pass, not a noisy minute.
+than the base's best pass by more than the threshold and slower than every base pass; suspects
+are timed again, alone, for ``--confirm`` more rounds (with more repetitions each), and the gate
+fails only when that still holds over all rounds: a slowdown that repeats in every pass, not a
+noisy minute.
 
 The control guard (``test_reference_conv``) is the same code in both trees: its ratio is the noise
 of this job. Default base: ``HEAD`` when the working tree has uncommitted changes, otherwise the
@@ -143,9 +143,11 @@ class Timings:
 
 
 def regressed(timings: Timings, threshold: float) -> list[str]:
-    """Guards whose best time in the working tree exceeds the base's best by more than
-    ``threshold``: other jobs can slow single passes, not every pass of one tree only."""
-    return sorted(n for n in timings.base if timings.change(n) > threshold)
+    """Guards whose best pass in the working tree is slower than the base's best by more than
+    ``threshold`` and slower than every base pass: other jobs can slow single passes, not every
+    pass of one tree only."""
+    return sorted(n for n in timings.base if timings.change(n) > threshold
+                  and min(timings.work[n]) > max(timings.base[n]))
 
 
 def short(name: str) -> str:
