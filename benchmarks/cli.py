@@ -26,12 +26,18 @@ def add_debug_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument("--debug", action="store_true", help="print the traceback of an error")
 
 
-def report_error(exc: BaseException, debug: bool, code: int = 2) -> int:
-    """Print ``exc`` as one line (plus its traceback with ``debug``); return ``code``."""
+def error_line(exc: BaseException) -> str:
+    """``exc`` as one line: its message, with the exception's type unless it is a plain
+    ValueError, KeyError or FileNotFoundError."""
     text = str(exc) or type(exc).__name__
     if not isinstance(exc, ValueError | KeyError | FileNotFoundError):
         text = f"{type(exc).__name__}: {text}"
-    print(f"error: {text.splitlines()[0] if text else text}", file=sys.stderr)
+    return text.splitlines()[0]
+
+
+def report_error(exc: BaseException, debug: bool, code: int = 2) -> int:
+    """Print ``exc`` as one line (plus its traceback with ``debug``); return ``code``."""
+    print(f"error: {error_line(exc)}", file=sys.stderr)
     if debug:
         traceback.print_exception(exc)
     return code

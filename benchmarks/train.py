@@ -3,7 +3,7 @@ training AWGN), validating every --val-every epochs with the paper's metrics.
 
     python -m benchmarks.train --method hssdct --root DATA --train-list train.txt --val-list val.txt
     python -m benchmarks.train --method hssdct --dataset indian_pines --epochs 5 --crop-size 64
-    torchrun --nproc_per_node 4 -m benchmarks.train --method hssdct --root DATA ...   (DDP)
+    python -m benchmarks.train --nproc-per-node 4 --method hssdct --root DATA ...   (DDP)
 
 Writes into --out: last.pth (every epoch), best.pth (lowest mean validation SAM), history.csv,
 curve.csv (validation in both metric conventions against step and time; TensorBoard events too
@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Any
 
 import methods
-from benchmarks.cli import HelpFormatter, report_error
-from benchmarks.training import distributed
+from benchmarks.cli import HelpFormatter, error_line, report_error
+from benchmarks.training import distributed, launch
 from benchmarks.training.optim import DivergedError, recipe_of
 from benchmarks.training.sources import (
     add_data_args,
@@ -97,6 +97,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="train at most this many epochs in this call (resume later)")
     p.add_argument("--amp", action="store_true",
                    help="mixed precision: bf16 autocast on CPU, fp16 + GradScaler on CUDA")
+    p.add_argument("--nproc-per-node", type=int, default=None, metavar="N",
+                   help="train in N processes on this machine (DDP; one per GPU on CUDA), as "
+                   "torchrun --standalone does, with a worker's error shown as one line")
     p.add_argument("--workers", type=int, default=None,
                    help="DataLoader processes (None: 4 on CUDA, 0 on CPU)")
     add_model_args(p)
@@ -165,10 +168,13 @@ def run_cli(train: Callable[[], dict[str, Any]], report: Callable[[dict[str, Any
     env = distributed.detect()
     try:
         summary = train()
-    except DivergedError as exc:
-        return report_error(ValueError(f"training diverged: {exc}"), debug, code=1)
     except Exception as exc:  # noqa: BLE001 - one line, the traceback with --debug
-        return report_error(exc, debug)
+        code = 1 if isinstance(exc, DivergedError) else 2
+        if isinstance(exc, DivergedError):
+            exc = ValueError(f"training diverged: {exc}")
+        if launch.under_agent() and launch.record_error(error_line(exc)) and not debug:
+            return code
+        return report_error(exc, debug, code=code)
     finally:
         distributed.teardown(env)
     if env.is_main:
@@ -176,8 +182,28 @@ def run_cli(train: Callable[[], dict[str, Any]], report: Callable[[dict[str, Any
     return 0
 
 
+def without_nproc(argv: list[str]) -> list[str]:
+    """``argv`` less ``--nproc-per-node N`` (the workers' own command line)."""
+    out, skip = [], False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg == "--nproc-per-node":
+            skip = True
+        elif not arg.startswith("--nproc-per-node="):
+            out.append(arg)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.nproc_per_node and not launch.under_agent():
+        command = launch.worker_command(argv, "benchmarks.train")
+        code, message = launch.launch(args.nproc_per_node,
+                                      command + without_nproc(sys.argv[1:] if argv is None else argv))
+        if message:
+            print(f"error: {message}", file=sys.stderr)
+        return code
 
     def report(summary: dict[str, Any]) -> None:
         print(describe(summary))

@@ -7,7 +7,7 @@ import sys
 import traceback
 from collections.abc import Sequence
 
-from datasets.check import check_dataset
+from datasets.check import check_dataset, tile_warnings
 from datasets.registry import list_datasets, spec
 
 
@@ -33,6 +33,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     try:
         problems = check_dataset(args.root, args.list)
+        warnings = tile_warnings(args.root, args.list)
     except Exception as exc:  # noqa: BLE001 - one line, the traceback with --debug
         print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
         if args.debug:
@@ -40,6 +41,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     for problem in problems:
         print(problem)
+    for warning in warnings:
+        print(warning, file=sys.stderr)
     print(f"{len(problems)} problem(s) in {args.list}" if problems else f"ok: {args.list}",
           file=sys.stderr)
     return 1 if problems else 0

@@ -31,6 +31,7 @@ from datasets.layout import (
     write_entry,
     write_list,
 )
+from datasets.limits import warn_small_tiles
 from datasets.normalise import minmax_normalise
 from datasets.simulate import (
     default_psf,
@@ -175,6 +176,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if os.path.exists(os.path.join(args.out, SPLIT_FILE)) and not args.overwrite:
             raise ValueError(f"{args.out} already holds a layout ({SPLIT_FILE}); pass --overwrite")
+        if args.tile % args.ratio == 0:
+            for warning in warn_small_tiles(args.tile // args.ratio, args.ratio):
+                print(warning, file=sys.stderr)
         cube = read_cube(args.cube, args.key, args.wavelengths,
                          parse_band_ranges(args.drop_bands), args.layout)
         record = prepare(cube, args.out, args.tile, args.ratio, args.train_stride,

@@ -132,6 +132,8 @@ class MethodSpec:
     published: tuple[Published, ...] = ()
     notes: str = ""
     weight_formats: tuple[WeightFormat, ...] = ()
+    min_lr_side: int = 1  # smallest LR-HSI side (px) the default build accepts
+    lr_multiple: int = 1  # LR-HSI sides the default build accepts are multiples of this
 
     # ---- building ------------------------------------------------------------------------------
     def build_model(self, bands: int, msi_bands: int, ratio: int = 4, **cfg: Any) -> Any:

@@ -36,7 +36,7 @@ PUBLISHED = Published(source="HSSDCT paper, Table 1",
 
 
 @register("hssdct", family="deep", domain="pm1", label="HSSDCT", paper=PAPER, recipe=RECIPE,
-          published=(PUBLISHED,), weight_formats=(AUTHORS_WEIGHTS,),
+          published=(PUBLISHED,), weight_formats=(AUTHORS_WEIGHTS,), min_lr_side=9,
           notes="the paper's 6.78 M / 283.84 G pair is not the released configuration's "
                 "(docs/hssdct.md, 'Size and cost')")
 def hssdct(bands: int, msi_bands: int, ratio: int = 4, **cfg: Any) -> HSSDCT:

@@ -148,6 +148,7 @@ class HySureConfig:
 
 
 @register("hysure", family="classical", label="HySure", paper=PAPER, needs=("srf", "psf"),
+          min_lr_side=3,
           notes="Authors' released settings (HS+MS demo): p = 10, λφ = 5e-4, λm = 1, μ = 0.05, "
                 "200 ADMM iterations, SRF by band-smooth LS (λR = 10); SVD subspace of the "
                 "LR-HSI. Yokoya 2017's comparison used p = 30, λφ = 1e-3.")

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from datasets.limits import InputLimit
 from methods.adapter import NEEDS, Domain, Family, MethodSpec, Published, TrainingRecipe, WeightFormat
 
 _REGISTRY: dict[str, MethodSpec] = {}
@@ -30,6 +31,8 @@ def register(
     published: tuple[Published, ...] = (),
     notes: str = "",
     weight_formats: tuple[WeightFormat, ...] = (),
+    min_lr_side: int = 1,
+    lr_multiple: int = 1,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Decorator: register ``build(bands, msi_bands, ratio, **cfg)`` under ``name``."""
     unknown = set(needs) - NEEDS
@@ -47,7 +50,8 @@ def register(
         _REGISTRY[name] = MethodSpec(
             name=name, family=family, build=build, label=label or name, paper=paper,
             needs=frozenset(needs), domain=domain, recipe=recipe, published=tuple(published),
-            notes=notes, weight_formats=tuple(weight_formats),
+            notes=notes, weight_formats=tuple(weight_formats), min_lr_side=min_lr_side,
+            lr_multiple=lr_multiple,
         )
         return build
 
@@ -97,3 +101,11 @@ def get(name: str) -> MethodSpec:
 def build(name: str, bands: int, msi_bands: int, ratio: int = 4, **cfg: Any) -> Any:
     """Build a registered method with the options ``cfg``."""
     return get(name).build_model(bands, msi_bands, ratio, **cfg)
+
+
+def input_limits() -> list[InputLimit]:
+    """The LR-HSI sides every entry with a limit accepts (the ``hsfusion_bench.input_limits``
+    entry point, read by ``datasets.prepare`` and ``datasets check``)."""
+    specs = [get(n) for n in list_methods()]
+    return [InputLimit(s.name, s.min_lr_side, s.lr_multiple) for s in specs
+            if s.min_lr_side > 1 or s.lr_multiple > 1]

@@ -98,6 +98,7 @@ def test_prepare_writes_lists_split_record_and_a_layout_check_accepts(tmp_path, 
             "--out", str(out), "--tile", "16", "--val-fraction", "0.25", "--train-stride", "8",
             "--snr-db", "30"]
     assert prepare_cli(args) == 0
+    assert "LR tiles of 4 px do not suit hssdct (LR side >= 9)" in capsys.readouterr().err
     record = json.loads((out / "split.json").read_text())
     tiles = {s: [(t["row"], t["col"]) for t in record["tiles"][s]] for s in record["tiles"]}
     check_disjoint(tiles, 16)
@@ -106,6 +107,7 @@ def test_prepare_writes_lists_split_record_and_a_layout_check_accepts(tmp_path, 
         listed = (out / f"{split}.txt").read_text().split()
         assert listed == [t["entry"] + "/" for t in record["tiles"][split]]
         assert datasets_cli(["check", "--root", str(out), "--list", str(out / f"{split}.txt")]) == 0
+        assert "do not suit hssdct" in capsys.readouterr().err  # a warning, not a problem
     degradation = json.loads((out / "degradation.json").read_text())
     assert degradation["degradation"]["snr_db"] == 30.0 and len(degradation["psf"]) == 12
     assert not [f for _, _, fs in os.walk(out) for f in fs if f.startswith(".tmp")]
@@ -144,3 +146,14 @@ def test_prepare_on_shipped_indian_pines_gives_a_layout_reader_and_check_accept(
     assert len(scenes) == 4 and scene.gt.shape == (200, 32, 32) and scene.lrhsi.shape == (200, 8, 8)
     assert scene.hrmsi.shape == (6, 32, 32) and scene.meta.srf.shape == (6, 200)
     assert scene.meta.wavelengths_nm.shape == (200,)
+
+
+def test_tile_warning_names_the_methods_and_the_smallest_tile_that_suits_all():
+    from datasets.limits import InputLimit, tile_warning
+
+    limits = [InputLimit("deep_a", min_lr_side=9), InputLimit("deep_b", lr_multiple=2)]
+    assert tile_warning(12, 4, limits) is None
+    text = tile_warning(9, 4, limits)
+    assert "deep_b (LR side a multiple of 2)" in text and "deep_a" not in text
+    assert "smallest HR tile (--tile) that suits every method is 40 px" in text
+    assert "deep_a (LR side >= 9)" in tile_warning(8, 4, limits)

@@ -1,7 +1,8 @@
-"""The training CLI under torchrun: 2 CPU processes, gloo, DistributedDataParallel.
+"""The training CLI in 2 CPU processes (``--nproc-per-node 2``: torch's elastic agent, gloo,
+DistributedDataParallel), and a worker's error as one line.
 
 Run as a script, this file registers the toy entry and hands its arguments to
-``benchmarks.train.main``, so torchrun starts exactly the CLI users run.
+``benchmarks.train.main``, so the agent starts exactly the CLI users run.
 """
 
 from __future__ import annotations
@@ -19,16 +20,20 @@ from tests.toys import TOY, register_toy, write_paper_layout
 REPO = Path(__file__).resolve().parents[1]
 
 
-def test_torchrun_with_two_cpu_processes_trains_and_writes_one_checkpoint(tmp_path):
+def train_in_two_processes(*args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
+    cmd = [sys.executable, str(Path(__file__)), "--nproc-per-node", "2", "--method", TOY,
+           "--device", "cpu", *args]
+    return subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+
+
+def test_two_cpu_processes_train_and_write_one_checkpoint(tmp_path):
     root = tmp_path / "data"
     lists = write_paper_layout(root, {"train": 4, "val": 2})
     out = tmp_path / "run"
-    env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
-           str(Path(__file__)), "--method", TOY, "--root", str(root), "--train-list",
-           str(lists["train"]), "--val-list", str(lists["val"]), "--epochs", "2", "--device",
-           "cpu", "--repeat", "2", "--out", str(out)]
-    done = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+    done = train_in_two_processes("--root", str(root), "--train-list", str(lists["train"]),
+                                  "--val-list", str(lists["val"]), "--epochs", "2", "--repeat", "2",
+                                  "--out", str(out))
     assert done.returncode == 0, done.stderr[-3000:]
     history = pd.read_csv(out / "history.csv")
     assert history["epoch"].tolist() == [1, 2] and history["val_sam_paper"].notna().all()
@@ -37,6 +42,18 @@ def test_torchrun_with_two_cpu_processes_trains_and_writes_one_checkpoint(tmp_pa
     assert sorted(p.name for p in out.iterdir()) == ["best.pth", "config.json", "curve.csv",
                                                      "history.csv", "last.pth", "manifest.json"]
     assert "x2:" in done.stderr + done.stdout  # the log line names the world size
+
+
+def test_an_error_in_the_workers_reaches_the_user_as_one_line(tmp_path):
+    root = tmp_path / "data"
+    lists = write_paper_layout(root, {"train": 2})
+    lists["train"].write_text("no_such_entry\n")
+    done = train_in_two_processes("--root", str(root), "--train-list", str(lists["train"]),
+                                  "--epochs", "1", "--out", str(tmp_path / "run"))
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and "no_such_entry" in lines[0], \
+        done.stderr
 
 
 if __name__ == "__main__":

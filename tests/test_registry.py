@@ -76,3 +76,31 @@ def test_cli_lists_methods(capsys):
 
     assert main(["list"]) == 0
     assert "bicubic" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("name", methods.list_methods())
+def test_declared_input_limits_are_what_the_forward_accepts(name):
+    """Each entry's min_lr_side / lr_multiple, checked against forwards of its default build
+    (8 bands, 3 MSI bands, ratio 4): the smallest accepted side works, the sides below it and
+    between its multiples fail."""
+    from benchmarks.measure import InputShape, build_for, synthetic_inputs
+
+    spec = methods.get(name)
+
+    def forward(lr: int) -> bool:
+        shape = InputShape(bands=8, msi_bands=3, lr=lr, ratio=4)
+        model = build_for(name, {}, shape)
+        inputs, side = synthetic_inputs(spec, shape)
+        try:
+            with torch.inference_mode():
+                return tuple(model(*inputs, **side).shape) == (1, 8, 4 * lr, 4 * lr)
+        except Exception:  # noqa: BLE001 - any refusal counts
+            return False
+
+    step = spec.lr_multiple
+    smallest = -(-spec.min_lr_side // step) * step
+    assert forward(smallest)
+    if smallest > 1:
+        assert not forward(smallest - 1)
+    if step > 1:
+        assert not forward(smallest + 1)

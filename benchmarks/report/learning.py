@@ -14,12 +14,10 @@ import pandas as pd
 
 from benchmarks.report.canvas import DPI, FigureSkipped, new_figure, save_png
 from benchmarks.report.rundir import Run
+from benchmarks.report.style import style_at
 from benchmarks.report.summary import method_label
 
 CURVES = "curves"  # <run>/curves/<method>.csv, written by the runner's train profile
-# Okabe-Ito (colour-blind safe), then markers so that lines differ without colour too
-PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000")
-MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
 
 
 def first_beat(curve: pd.DataFrame, baseline: dict[str, float], convention: str = "paper"
@@ -70,9 +68,9 @@ def plot_learning_curves(curves: dict[str, pd.DataFrame], baseline: dict[str, fl
                           (axes[1], f"sam_{convention}", "deg")):
         for i, (name, curve) in enumerate(curves.items()):
             ok = curve[curve[key].map(lambda v: isinstance(v, float) and math.isfinite(v))]
-            ax.plot(ok["train_s"].clip(lower=0.1), ok[key], marker=MARKERS[i % len(MARKERS)],
-                    markersize=3.5, color=PALETTE[i % len(PALETTE)],
-                    label=(labels or {}).get(name, name))
+            s = style_at(i)
+            ax.plot(ok["train_s"].clip(lower=0.1), ok[key], marker=s.marker, markersize=3.5,
+                    color=s.colour, linestyle=s.linestyle, label=(labels or {}).get(name, name))
         if key in baseline and math.isfinite(baseline[key]):
             ax.axhline(baseline[key], color="k", linestyle="--", linewidth=1, label="bicubic")
         ax.set_xscale("log")

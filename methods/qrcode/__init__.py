@@ -64,12 +64,12 @@ def _config(bands: int, msi_bands: int, ratio: int, cfg: dict[str, Any]) -> QRCo
 
 @register("qrcode", family="deep", domain="pm1", needs=("anchor",), recipe=RECIPE, paper=PAPER,
           label="QRCODE-style (re-implemented; no official code)", published=PUBLISHED,
-          notes=NOTES)
+          notes=NOTES, lr_multiple=2)
 def qrcode(bands: int, msi_bands: int, ratio: int = 4, **cfg: Any) -> QRCodeStyle:
     return QRCodeStyle(_config(bands, msi_bands, ratio, cfg))
 
 
-@register("qrcode_noanchor", family="deep", domain="pm1", recipe=RECIPE, paper=PAPER,
+@register("qrcode_noanchor", family="deep", domain="pm1", recipe=RECIPE, paper=PAPER, lr_multiple=2,
           label="QRCODE-style w/o convex anchor",
           notes="Ablation of 'qrcode': the anchor is the bicubic-upsampled LR-HSI instead of a "
                 "convex CO-CNMF estimate.")
