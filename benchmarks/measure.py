@@ -22,6 +22,7 @@ from benchmarks.cost.latency import time_callable
 from benchmarks.cost.memory import peak_memory_gib, reset_peak_memory
 from benchmarks.cost.params import count_params
 from benchmarks.shapes import InputShape
+from benchmarks.threads import torch_threads
 
 
 class BoundMethod(torch.nn.Module):
@@ -112,20 +113,27 @@ def counts_in_child(name: str, cfg: dict[str, Any], shapes: list[InputShape],
     and go to the on-disk cache (``benchmarks.cost.cache``)."""
     spec = methods.get(name)
     results: dict[str, list[dict] | str] = {}
-    for counter in counters:
-        try:
-            found = []
-            for shape in shapes:
-                result = count_cache.load(name, cfg, shape, counter)
-                if result is None:
-                    torch.manual_seed(0)
-                    result = count_once(build_for(name, cfg, shape), spec, shape, counter)
-                    count_cache.store(name, cfg, shape, counter, result)
-                found.append(result)
-            results[counter] = found
-        except Exception as exc:  # noqa: BLE001 - reported per counter
-            results[counter] = f"{type(exc).__name__}: {exc}"
+    with torch_threads(1):  # a count does not depend on threads; one is fastest on a busy machine
+        for counter in counters:
+            results[counter] = _count_all(name, cfg, shapes, counter, spec)
     return results
+
+
+def _count_all(name: str, cfg: dict[str, Any], shapes: list[InputShape], counter: str,
+               spec: methods.MethodSpec) -> list[dict] | str:
+    """One counter at each shape (from the cache where it holds the count), or its error text."""
+    try:
+        found = []
+        for shape in shapes:
+            result = count_cache.load(name, cfg, shape, counter)
+            if result is None:
+                torch.manual_seed(0)
+                result = count_once(build_for(name, cfg, shape), spec, shape, counter)
+                count_cache.store(name, cfg, shape, counter, result)
+            found.append(result)
+        return found
+    except Exception as exc:  # noqa: BLE001 - reported per counter
+        return f"{type(exc).__name__}: {exc}"
 
 
 def _extrapolate(results: list[dict], shapes: list[InputShape], target: InputShape) -> dict:

@@ -45,6 +45,7 @@ from benchmarks.report.learning import CURVES
 from benchmarks.scenes import SceneCache, add_anchors
 from benchmarks.schema import ALL_SCENES, COLUMNS, REAL_QUALITY, UNTRAINED, file_stem
 from benchmarks.shapes import PAPER_INPUT, InputShape
+from benchmarks.threads import torch_threads
 from datasets import Scene
 
 STAGES = ("build", "train", "cost", "latency", "quality")
@@ -483,9 +484,11 @@ def prepare_weights(run: BenchmarkRun, spec: methods.MethodSpec, model: Any,
         return {"weights": "trained",
                 "train_budget": f"quick: {_steps_text(report)}, batch {recipe.batch_size}, "
                                 f"{report['train_s']:.0f} s {where}"}
-    report = train_for_budget(model, spec, train_scenes, steps=run.profile.train_steps,
-                              batch_size=run.profile.train_batch, crop_size=run.profile.train_crop,
-                              device=run.device, seed=run.args.seed)
+    with torch_threads(1):  # a pipeline check, not a measurement: quickest on a busy machine
+        report = train_for_budget(model, spec, train_scenes, steps=run.profile.train_steps,
+                                  batch_size=run.profile.train_batch,
+                                  crop_size=run.profile.train_crop, device=run.device,
+                                  seed=run.args.seed)
     return {"weights": UNTRAINED,
             "train_budget": f"smoke: {_steps_text(report)}, batch {run.profile.train_batch}, "
                             f"crop {run.profile.train_crop}, {report['train_s']:.0f} s {where}"}

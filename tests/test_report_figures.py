@@ -200,6 +200,21 @@ def title_boxes(fig) -> list[tuple[str, object]]:
             if t.get_visible() and t.get_text().strip()]
 
 
+def labels_outside_their_axes(fig) -> list[str]:
+    """Annotations (point labels) that reach past the frame of the axes they label."""
+    from matplotlib.text import Annotation
+
+    renderer = fig.canvas.get_renderer()
+    out = []
+    for ax in fig.get_axes():
+        frame = ax.get_window_extent(renderer).padded(-2)  # clear of the frame's lines
+        for note in ax.findobj(Annotation):
+            box = note.get_window_extent(renderer)
+            if box.x0 < frame.x0 or box.x1 > frame.x1 or box.y0 < frame.y0 or box.y1 > frame.y1:
+                out.append(note.get_text())
+    return out
+
+
 @pytest.mark.parametrize("methods", [1, 2, 13])
 def test_no_text_is_clipped_or_overprinted(tmp_path: Path, drawn, methods: int) -> None:
     run_dir = thirteen_method_run(tmp_path)
@@ -216,6 +231,7 @@ def test_no_text_is_clipped_or_overprinted(tmp_path: Path, drawn, methods: int) 
         name = fig.get_suptitle() or fig.axes[0].get_title()
         assert outside == [], f"{name}: text past the canvas: {outside}"
         assert overlapping(title_boxes(fig)) == [], name
+        assert labels_outside_their_axes(fig) == [], name
 
 
 def test_map_grids_hold_at_most_five_panels_a_row_on_a_robust_scale(tmp_path: Path) -> None:

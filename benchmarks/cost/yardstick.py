@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 import torch
 
+from benchmarks.threads import torch_threads
+
 
 def reference_conv(channels: int = 172, side: int = 256, seed: int = 0) -> Callable[[], torch.Tensor]:
     """A call of ``Conv2d(channels, channels, 3, padding=1)`` on 1 x channels x side x side under
@@ -73,10 +75,7 @@ def time_against_conv(forward: Callable[[], object], rounds: int = 5, threads: i
     """Interleave ``rounds`` x (conv, forward, conv) after ``warmup`` runs of each."""
     if rounds < 1:
         raise ValueError(f"rounds must be >= 1, got {rounds}")
-    saved = torch.get_num_threads()
-    if threads is not None:
-        torch.set_num_threads(threads)
-    try:
+    with torch_threads(threads):
         conv_once = reference_conv()
         with torch.inference_mode():
             for _ in range(warmup):
@@ -91,5 +90,3 @@ def time_against_conv(forward: Callable[[], object], rounds: int = 5, threads: i
                 ratios.append(model_s[-1] / ((before + after) / 2))
         return ConvRatio(torch.get_num_threads(), tuple(model_s), tuple(conv_s), tuple(ratios),
                          os.getloadavg()[0])
-    finally:
-        torch.set_num_threads(saved)

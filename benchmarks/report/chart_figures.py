@@ -95,9 +95,11 @@ def _overlaps(box: Bbox, others: list[Bbox]) -> float:
 def place_labels(ax: Axes, labels: list[tuple[str, float, float, float]]) -> None:
     """Annotate (text, x, y, marker radius in points) so that labels overlap neither each other
     nor the markers nor the axes' edge: each takes the first of eight positions around its point
-    that is free (else the least covered one)."""
+    that is free (else the least covered one). The figure's layout is final after this (every
+    other artist must be in place)."""
     fig = ax.figure
     fig.canvas.draw()
+    fig.set_layout_engine("none")  # the positions below are measured in this layout
     renderer = fig.canvas.get_renderer()
     to_px = fig.dpi / 72
     markers = []
@@ -105,7 +107,7 @@ def place_labels(ax: Axes, labels: list[tuple[str, float, float, float]]) -> Non
         cx, cy = ax.transData.transform((x, y))
         markers.append(Bbox.from_extents(cx - r * to_px, cy - r * to_px, cx + r * to_px,
                                          cy + r * to_px))
-    frame = ax.get_window_extent(renderer)
+    frame = ax.get_window_extent(renderer).padded(-4 * to_px)  # clear of the axes' lines
     placed: list[Bbox] = []
     for (text, x, y, r), own in zip(labels, markers, strict=True):
         d = r + 3
@@ -213,9 +215,9 @@ def plot_psnr_vs_gmacs(run: Run, methods: list[str], path: Path, styles: dict[st
     ax.set_title(f"Quality against compute: {dataset or 'unnamed dataset'}", fontsize=10)
     ax.grid(alpha=0.3, which="both")
     ax.margins(x=0.25, y=0.2)
-    place_labels(ax, labels)
     not_shown = "Not shown: " + ", ".join(missing) + "." if missing else ""
     add_note(fig, joined_note(not_shown, note))
+    place_labels(ax, labels)
     return save_png(fig, path, dpi)
 
 
