@@ -3,9 +3,10 @@
 From the saved cubes of one figure scene (``scene_figures``): false colour with zooms, error maps,
 SAM maps, spectra. From the rows and per_band.csv (``chart_figures``): per-band PSNR, PSNR
 against GMACs, latency; from ``<run>/curves/``: learning curves. Methods with untrained weights
-are left out of every figure, failed or unusable ones out of the figures they cannot feed, and
-each figure names them in a note under it. A figure whose inputs are missing is skipped with a
-one-line notice (``FigureSkipped``), never a crash.
+are left out of every figure of quality (latency does not depend on weights), failed or unusable
+ones out of the figures they cannot feed, and each figure names them in a note under it. A
+figure whose inputs are missing is skipped with a one-line notice (``FigureSkipped``), never a
+crash.
 """
 
 from __future__ import annotations
@@ -104,7 +105,7 @@ def write_figures(run: Run, scene: str | None = None, convention: str = "paper",
     styles = run_styles(run)
     untrained = {m: "untrained weights" for m in order if m in untrained_names(run.rows)}
     if untrained:
-        result.skipped.append(f"untrained weights, left out of every figure: "
+        result.skipped.append(f"untrained weights, left out of the quality figures: "
                               f"{', '.join(method_label(run, m) for m in untrained)}")
     shown = [m for m in order if m not in untrained]
     failed = {m: "failed" for m in failed_everywhere(run, shown)}
@@ -135,8 +136,8 @@ def write_figures(run: Run, scene: str | None = None, convention: str = "paper",
         run, scored, out / "per_band_psnr.png", styles, note, dpi))
     attempt("PSNR vs GMACs", lambda: plot_psnr_vs_gmacs(
         run, scored, out / "psnr_vs_gmacs.png", styles, convention, note=note, dpi=dpi))
-    attempt("latency", lambda: plot_latency(
-        run, shown, out / "latency.png", styles, left_out_note(run, untrained), dpi))
+    attempt("latency", lambda: plot_latency(  # weights do not change latency: every method
+        run, order, out / "latency.png", styles, "", dpi))
     if (run.path / CURVES).is_dir():  # only a --profile train run has curves
         attempt("learning curves", lambda: plot_run_curves(run, out / "learning_curves.png", dpi))
     return result

@@ -105,11 +105,11 @@ def plot_false_colour(run: Run, cubes: SceneCubes, path: Path, convention: str =
         cell.set_visible(False)
     wl = cubes.wavelengths_nm
     band_text = ", ".join(f"{b}" + (f" ({wl[b]:.0f} nm)" if wl is not None else "") for b in bands)
+    window = ("where the methods' median error is largest. Scores: PSNR and SAM on this scene, "
+              f"{convention} convention." if preds else "at the centre (no method to compare).")
     fig.suptitle(wrap(f"{cubes.scene}: false colour, bands R,G,B = {band_text}; each band "
                       f"standardised with the GT's mean and σ, clipped at ±2σ. Right of each "
-                      f"image: the {size}×{size} px window (yellow) where the methods' median "
-                      f"error is largest. "
-                      f"Scores: PSNR and SAM on this scene, {convention} convention.",
+                      f"image: the {size}×{size} px window (yellow) {window}",
                       fig.get_figwidth() * 0.95, 9), fontsize=9)
     add_note(fig, note)
     return save_png(fig, path, dpi)
