@@ -33,6 +33,11 @@ def wrap(text: str, width_in: float, fontsize: float) -> str:
                      for line in text.split("\n"))
 
 
+def add_title(fig: Figure, text: str, fontsize: float = 9) -> None:
+    """The figure's title, wrapped to its width."""
+    fig.suptitle(wrap(text, fig.get_figwidth() * 0.95, fontsize), fontsize=fontsize)
+
+
 def add_note(fig: Figure, text: str, fontsize: float = 8) -> None:
     """A footnote under everything else (``supxlabel``, which the layout makes room for)."""
     if text:

@@ -19,10 +19,10 @@ from benchmarks.report.chart_figures import plot_latency, plot_per_band_psnr, pl
 from benchmarks.report.learning import CURVES, plot_run_curves
 from benchmarks.report.rundir import Run, RunDirError, SceneCubes, load_scene_cubes
 from benchmarks.report.scene_figures import (
-    drop_unusable,
     plot_false_colour,
     plot_maps,
     plot_spectra,
+    usable_maps,
 )
 from benchmarks.report.style import Style, method_styles
 from benchmarks.report.summary import method_label, method_order, untrained_names
@@ -111,13 +111,13 @@ def write_figures(run: Run, scene: str | None = None, convention: str = "paper",
     failed = {m: "failed" for m in failed_everywhere(run, shown)}
     scored = [m for m in shown if m not in failed]
     note = left_out_note(run, {**untrained, **failed})
-    cubes = None
+    cubes, maps = None, {}
     if scene is None:
         result.skipped.append(f"scene figures: skipped, no fused/<scene>__gt.npz in {run.path}")
     else:
         try:
             cubes = load_scene_cubes(run, scene, shown)
-            drop_unusable(cubes)
+            maps = usable_maps(cubes)
         except (RunDirError, OSError, ValueError) as exc:
             result.skipped.append(f"scene figures: skipped, {exc}")
     if cubes is not None:
@@ -125,11 +125,11 @@ def write_figures(run: Run, scene: str | None = None, convention: str = "paper",
         scene_note = left_out_note(run, {**untrained, **scene_reasons(run, cubes, shown)})
         safe = cubes.scene
         attempt("false colour", lambda: plot_false_colour(
-            run, cubes, out / f"false_colour_{safe}.png", convention, scene_note, dpi))
+            run, cubes, maps, out / f"false_colour_{safe}.png", convention, scene_note, dpi))
         attempt("error maps", lambda: plot_maps(
-            run, cubes, out / f"error_maps_{safe}.png", "error", scene_note, dpi))
+            run, cubes, maps, out / f"error_maps_{safe}.png", "error", scene_note, dpi))
         attempt("SAM maps", lambda: plot_maps(
-            run, cubes, out / f"sam_maps_{safe}.png", "sam", scene_note, dpi))
+            run, cubes, maps, out / f"sam_maps_{safe}.png", "sam", scene_note, dpi))
         attempt("spectra", lambda: plot_spectra(
             run, cubes, out / f"spectra_{safe}.png", styles, scene_note, dpi))
     attempt("per-band PSNR", lambda: plot_per_band_psnr(

@@ -14,7 +14,15 @@ import numpy as np
 import torch
 from matplotlib.patches import Rectangle
 
-from benchmarks.report.canvas import DPI, FigureSkipped, add_note, new_figure, save_png, wrap
+from benchmarks.report.canvas import (
+    DPI,
+    FigureSkipped,
+    add_note,
+    add_title,
+    new_figure,
+    save_png,
+    wrap,
+)
 from benchmarks.report.images import (
     band_stats,
     break_gaps,
@@ -40,14 +48,17 @@ def error_maps(pred: np.ndarray, gt: np.ndarray) -> tuple[np.ndarray, np.ndarray
     return abs_error_map(p, g)[0].numpy(), sam_map(p, g)[0].numpy()
 
 
-def drop_unusable(cubes: SceneCubes) -> None:
-    """Remove method cubes that the metrics reject (e.g. NaN), with a line in ``problems``."""
+def usable_maps(cubes: SceneCubes) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Each method's (error map, SAM map), computed once for every scene figure; cubes that the
+    metrics reject (e.g. NaN) are removed from ``cubes`` with a line in ``problems``."""
+    maps = {}
     for method in list(cubes.preds):
         try:
-            error_maps(cubes.preds[method], cubes.gt)
+            maps[method] = error_maps(cubes.preds[method], cubes.gt)
         except ValueError as exc:
             del cubes.preds[method]
             cubes.problems.append(f"{method}: {exc}")
+    return maps
 
 
 def grid(n: int, max_cols: int) -> tuple[int, int]:
@@ -69,15 +80,16 @@ def scene_score(run: Run, method: str, scene: str, convention: str) -> str:
     return ", ".join(b for b in bits if b)
 
 
-def plot_false_colour(run: Run, cubes: SceneCubes, path: Path, convention: str = "paper",
-                      note: str = "", dpi: int = DPI) -> Path:
+def plot_false_colour(run: Run, cubes: SceneCubes, maps: dict[str, tuple[np.ndarray, np.ndarray]],
+                      path: Path, convention: str = "paper", note: str = "", dpi: int = DPI
+                      ) -> Path:
     """GT and each method as false colour (shared GT standardisation, ±2σ), each beside a zoom of
     the window where the methods' median error is largest (the yellow square), scores in the
     panel titles."""
     gt, preds = cubes.gt, cubes.preds
     bands = display_bands(gt.shape[0], cubes.wavelengths_nm)
     stats = band_stats(gt, bands)
-    error = np.median([error_maps(p, gt)[0] for p in preds.values()], axis=0) if preds else None
+    error = np.median([maps[m][0] for m in preds], axis=0) if preds else None
     top, left, size = zoom_window(error, gt.shape[1:])
     panels = [("Ground truth", gt, "")] + [
         (method_label(run, m), p, scene_score(run, m, cubes.scene, convention) or "not scored")
@@ -107,10 +119,9 @@ def plot_false_colour(run: Run, cubes: SceneCubes, path: Path, convention: str =
     band_text = ", ".join(f"{b}" + (f" ({wl[b]:.0f} nm)" if wl is not None else "") for b in bands)
     window = ("where the methods' median error is largest. Scores: PSNR and SAM on this scene, "
               f"{convention} convention." if preds else "at the centre (no method to compare).")
-    fig.suptitle(wrap(f"{cubes.scene}: false colour, bands R,G,B = {band_text}; each band "
-                      f"standardised with the GT's mean and σ, clipped at ±2σ. Right of each "
-                      f"image: the {size}×{size} px window (yellow) {window}",
-                      fig.get_figwidth() * 0.95, 9), fontsize=9)
+    add_title(fig, f"{cubes.scene}: false colour, bands R,G,B = {band_text}; each band "
+                   f"standardised with the GT's mean and σ, clipped at ±2σ. Right of each image: "
+                   f"the {size}×{size} px window (yellow) {window}")
     add_note(fig, note)
     return save_png(fig, path, dpi)
 
@@ -123,8 +134,8 @@ def robust_max(maps: list[np.ndarray]) -> float:
     return float(np.median(tops)) if tops and np.median(tops) > 0 else 1.0
 
 
-def plot_maps(run: Run, cubes: SceneCubes, path: Path, kind: str, note: str = "",
-              dpi: int = DPI) -> Path:
+def plot_maps(run: Run, cubes: SceneCubes, maps: dict[str, tuple[np.ndarray, np.ndarray]],
+              path: Path, kind: str, note: str = "", dpi: int = DPI) -> Path:
     """``kind`` "error" (mean |pred - gt| over bands) or "sam" (spectral angle, degrees) of each
     method, at most five panels a row, on one colour scale (``robust_max``) shown by a colourbar."""
     if not cubes.preds:
@@ -135,27 +146,26 @@ def plot_maps(run: Run, cubes: SceneCubes, path: Path, kind: str, note: str = ""
         "sam": (1, "viridis", "spectral angle (degrees)", "mean SAM", "°",
                 "spectral angle per pixel"),
     }[kind]
-    maps = {m: error_maps(p, cubes.gt)[index] for m, p in cubes.preds.items()}
-    vmax = robust_max(list(maps.values()))
-    nrows, ncols = grid(len(maps), MAX_COLS)
+    shown = {m: maps[m][index] for m in cubes.preds}
+    vmax = robust_max(list(shown.values()))
+    nrows, ncols = grid(len(shown), MAX_COLS)
     panel = 2.6
     fig = new_figure(panel * ncols + 1.3, panel * nrows + 1.4)
     axes = np.atleast_1d(fig.subplots(nrows, ncols, squeeze=False)).ravel()
     image = None
-    for ax, (m, data) in zip(axes, maps.items(), strict=False):
+    for ax, (m, data) in zip(axes, shown.items(), strict=False):
         image = ax.imshow(data, cmap=cmap, vmin=0.0, vmax=vmax, interpolation="nearest")
         mean = float(np.nanmean(data)) if np.isfinite(data).any() else math.nan
         ax.set_title(wrap(f"{method_label(run, m)}\n{what} {mean:.3g}{suffix}", panel, 9),
                      fontsize=9)
         ax.set_axis_off()
-    for ax in axes[len(maps):]:
+    for ax in axes[len(shown):]:
         ax.set_visible(False)
-    fig.colorbar(image, ax=list(axes[:len(maps)]), label=f"{unit}, 0 to {vmax:.3g}",
+    fig.colorbar(image, ax=list(axes[:len(shown)]), label=f"{unit}, 0 to {vmax:.3g}",
                  extend="max", shrink=0.8)
-    fig.suptitle(wrap(f"{cubes.scene}: {title} (standard convention). One colour scale: 0 "
-                      f"to the median over methods of each map's {MAP_PERCENTILE}th percentile "
-                      f"({vmax:.3g}{suffix}); larger values saturate.",
-                      fig.get_figwidth() * 0.95, 9), fontsize=9)
+    add_title(fig, f"{cubes.scene}: {title} (standard convention). One colour scale: 0 to the "
+                   f"median over methods of each map's {MAP_PERCENTILE}th percentile "
+                   f"({vmax:.3g}{suffix}); larger values saturate.")
     add_note(fig, note)
     return save_png(fig, path, dpi)
 
