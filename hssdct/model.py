@@ -12,13 +12,18 @@ no normalisation of its own.
 
 Evaluation order (same values up to float rounding; pinned by the oracle test):
 - Feature maps are channels-last; token tensors are ``(B, H, W, C)``. Every per-token Linear runs
-  as a 1x1 oneDNN convolution (:func:`pointwise`), about twice as fast as MKL's GEMM here.
+  as a 1x1 oneDNN convolution (:func:`pointwise`), about twice as fast as MKL's GEMM here. The
+  layers are still called as modules of the released types (:class:`TokenLinear` is an
+  ``nn.Linear``, :class:`TokenConv1x1` an ``nn.Conv2d``), so module hooks count what they count
+  on the released code.
 - After the SSCL's small 3x3 context conv, everything in an HTB is independent per window, and
   everything in the final block is independent per 4x4 window. Both therefore run in row strips
   of about ``chunk_tokens`` tokens. The intermediates stay small (no page-faulting of fresh
   100 MB buffers, which otherwise costs as much as the arithmetic) and cache-resident.
 - The SSCL's spatial correlation has no softmax, so (Q V'^T / hd + B) V' is evaluated as
-  Q (V'^T V') / hd + B V': the (L x L') maps are never materialised.
+  Q (V'^T V') / hd + B V': the (L x L') maps are never materialised. Its position bias averaged
+  over each key cell is a box filter of the (2ws-1)^2 offset table, gathered once per HTB call,
+  not an average over an (L x L) gather.
 """
 
 from __future__ import annotations
@@ -43,25 +48,41 @@ CHUNK_ELEMENTS = 6 * 2**20
 # layout helpers
 
 
-def pointwise(x: Tensor, layer: nn.Linear | nn.Conv2d) -> Tensor:
-    """Apply a Linear (or 1x1 Conv2d) to the last dim of ``x`` (..., C_in) -> (..., C_out).
+def pointwise(x: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:
+    """A per-token affine map on the last dim: (..., C_in) -> (..., C_out), weight (C_out, C_in).
 
     Runs as a 1x1 convolution on a channels-last view, so that oneDNN does the GEMM. The rows
     are split into a batch of 16 where they divide evenly: PyTorch sends single-threaded 1x1
     convolutions with a batch below 16 to its slower im2col path.
     """
     *lead, cin = x.shape
-    cout = layer.weight.shape[0]
+    cout = weight.shape[0]
     rows = x.numel() // cin if cin else 0
     batch = 16 if rows % 16 == 0 else 1
     image = x.reshape(batch, rows // batch, 1, cin).permute(0, 3, 1, 2)
-    out = F.conv2d(image, layer.weight.view(cout, cin, 1, 1), layer.bias)
+    out = F.conv2d(image, weight.view(cout, cin, 1, 1), bias)
     return out.permute(0, 2, 3, 1).reshape(*lead, cout)
 
 
-def layer_norm(x: Tensor, norm: nn.LayerNorm) -> Tensor:
-    """LayerNorm over the last dim (the module's own eps, weight and bias)."""
-    return F.layer_norm(x, norm.normalized_shape, norm.weight, norm.bias, norm.eps)
+class TokenLinear(nn.Linear):
+    """``nn.Linear`` on tokens (..., in) -> (..., out), computed by :func:`pointwise`.
+
+    A module call, so that module hooks (ptflops-style counters) see it as the Linear it is.
+    """
+
+    def forward(self, x: Tensor) -> Tensor:
+        return pointwise(x, self.weight, self.bias)
+
+
+class TokenConv1x1(nn.Conv2d):
+    """A 1x1 ``nn.Conv2d`` (the released layer and its state_dict) applied to tokens
+    (..., in) -> (..., out) by :func:`pointwise`; module hooks see a Conv2d with a 1x1 kernel."""
+
+    def __init__(self, in_channels: int, out_channels: int) -> None:
+        super().__init__(in_channels, out_channels, 1)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return pointwise(x, self.weight, self.bias)
 
 
 def window_partition(x: Tensor, window: int) -> Tensor:
@@ -113,10 +134,23 @@ def head_count(base_width: int, width: int) -> int:
 
 def relative_position_index(window: int) -> Tensor:
     """Swin's (L, L) index into the (2ws-1)^2 offset table, L = ws*ws, query minus key."""
-    coords = torch.stack(torch.meshgrid(torch.arange(window), torch.arange(window), indexing="ij"))
-    coords = coords.flatten(1)
-    rel = (coords[:, :, None] - coords[:, None, :]).permute(1, 2, 0) + (window - 1)
-    return rel[..., 0] * (2 * window - 1) + rel[..., 1]
+    return pooled_position_index(window, 1)
+
+
+def pooled_position_index(window: int, group: int) -> Tensor:
+    """(L, b*b) index into the offset table box-averaged over group x group, b = ws / group.
+
+    The box-averaged table has side 2ws - group; its entry (u, v) is the mean of the offset
+    table over rows u..u+group-1 and columns v..v+group-1. The mean over a key cell's tokens of
+    the bias at (query - key) is its entry at (query - cell's last token + ws - 1).
+    """
+    cells = window // group
+    grid = torch.arange(window)
+    q = torch.stack(torch.meshgrid(grid, grid, indexing="ij")).flatten(1)  # (2, L)
+    last = torch.arange(cells) * group + group - 1
+    c = torch.stack(torch.meshgrid(last, last, indexing="ij")).flatten(1)  # (2, b*b)
+    rel = (q[:, :, None] - c[:, None, :]).permute(1, 2, 0) + (window - 1)
+    return rel[..., 0] * (2 * window - group) + rel[..., 1]
 
 
 class _WeightCache:
@@ -160,11 +194,12 @@ class Mlp(nn.Module):
 
     def __init__(self, width: int, hidden: int) -> None:
         super().__init__()
-        self.fc1 = nn.Linear(width, hidden)
-        self.fc2 = nn.Linear(hidden, width)
+        self.fc1 = TokenLinear(width, hidden)
+        self.act = nn.GELU()
+        self.fc2 = TokenLinear(hidden, width)
 
     def forward(self, x: Tensor) -> Tensor:
-        return pointwise(F.gelu(pointwise(x, self.fc1)), self.fc2)
+        return self.fc2(self.act(self.fc1(x)))
 
 
 class DualFeatureExtraction(nn.Module):
@@ -179,22 +214,22 @@ class DualFeatureExtraction(nn.Module):
         super().__init__()
         mid = width // 5
         self.body = nn.Sequential(
-            nn.Conv2d(width, mid, 1),
+            TokenConv1x1(width, mid),
             nn.LeakyReLU(NEG_SLOPE),
             nn.Conv2d(mid, mid, 3, padding=1),
             nn.LeakyReLU(NEG_SLOPE),
-            nn.Conv2d(mid, width, 1),
+            TokenConv1x1(mid, width),
         )
-        self.gate = nn.Conv2d(width, width, 1)
+        self.gate = TokenConv1x1(width, width)
 
     def context(self, x: Tensor) -> Tensor:
         """(B, H, W, w) -> (B, H, W, w//5): the body up to its last 1x1 conv."""
-        y = F.leaky_relu(pointwise(x, self.body[0]), NEG_SLOPE)
-        return F.leaky_relu(tokens(self.body[2](image(y))), NEG_SLOPE)
+        y = self.body[1](self.body[0](x))
+        return self.body[3](tokens(self.body[2](image(y))))
 
     def project(self, x: Tensor, context: Tensor) -> Tensor:
         """Per-token rest: expand(context) * gate(x), both (..., w)."""
-        return pointwise(context, self.body[4]) * pointwise(x, self.gate)
+        return self.body[4](context) * self.gate(x)
 
     def forward(self, x: Tensor) -> Tensor:
         return self.project(x, self.context(x))
@@ -219,6 +254,29 @@ class DynamicPositionBias(nn.Module):
         return x
 
 
+class CellPool(nn.Linear):
+    """The SSCL's key pooling: Linear(g*g, 1) over the tokens of each g x g cell of a window.
+
+    V (N, L, heads*hd) -> V'^T (heads, N, hd, b*b), b = ws / g. Cells are contiguous g x g
+    blocks of the window; their tokens enter row-major. A module call, as in the released code,
+    so module hooks count it.
+    """
+
+    def __init__(self, window: int, cells: int, heads: int) -> None:
+        super().__init__((window // cells) ** 2, 1)
+        self.cells, self.group, self.heads = cells, window // cells, heads
+
+    def forward(self, v: Tensor) -> Tensor:
+        n = v.shape[0]
+        h, b, g = self.heads, self.cells, self.group
+        d = v.shape[-1] // h
+        if g == 1:
+            v = torch.addcmul(self.bias, v.reshape(n, b * b, h, d), self.weight.view(()))
+            return v.permute(2, 0, 3, 1).contiguous()
+        v = v.reshape(n, b, g, b, g, h, d).permute(5, 0, 6, 1, 3, 2, 4).reshape(h, n, d, b * b, g * g)
+        return F.linear(v, self.weight, self.bias).view(h, n, d, b * b)
+
+
 class SSCL(nn.Module):
     """Spatial-spectral correlation layer (the released ``SCC``) on padded tokens (B, H, W, w).
 
@@ -238,13 +296,13 @@ class SSCL(nn.Module):
         self.cells = min(window, base_window)  # b: pooled grid is b x b
         self.group = window // self.cells  # each cell pools group x group tokens
         self.features = DualFeatureExtraction(width)
-        self.proj = nn.Linear(width, width)
-        self.key_pool = nn.Linear(self.group**2, 1)
+        self.proj = TokenLinear(width, width)
+        self.key_pool = CellPool(window, self.cells, heads)
         self.pos_bias = DynamicPositionBias(width // 16, heads)
         span = torch.arange(1 - window, window, dtype=torch.float32)
         offsets = torch.stack(torch.meshgrid(span, span, indexing="ij"), -1).reshape(-1, 2)
         self.register_buffer("offsets", offsets, persistent=False)
-        self.register_buffer("index", relative_position_index(window), persistent=False)
+        self.register_buffer("index", pooled_position_index(window, self.group), persistent=False)
         self._bias_cache = _WeightCache()
 
     def train(self, mode: bool = True) -> SSCL:
@@ -256,39 +314,26 @@ class SSCL(nn.Module):
         return self._bias_cache.get(self.pos_bias, self._compute_pooled_bias)
 
     def _compute_pooled_bias(self) -> Tensor:
-        ws, b, g = self.window, self.cells, self.group
-        table = self.pos_bias(self.offsets)  # ((2ws-1)^2, heads)
-        bias = table[self.index.reshape(-1)].view(ws * ws, b, g, b, g, self.heads)
-        bias = bias.mean(dim=(2, 4)).reshape(ws * ws, b * b, self.heads)
-        return bias.permute(2, 0, 1).contiguous()
+        side, g = 2 * self.window - 1, self.group
+        table = self.pos_bias(self.offsets).t().reshape(self.heads, side, side)
+        if g > 1:
+            table = F.avg_pool2d(table, g, stride=1)
+        return table.flatten(1)[:, self.index]
 
-    def pool_values(self, v: Tensor) -> Tensor:
-        """V (N, L, heads*hd) -> V'^T (heads, N, hd, b*b) by ``key_pool`` over each cell's tokens.
-
-        Cells are contiguous g x g blocks of the window; their tokens enter row-major.
-        """
-        n = v.shape[0]
-        h, d, b, g = self.heads, self.head_dim, self.cells, self.group
-        if g == 1:
-            v = torch.addcmul(self.key_pool.bias, v.reshape(n, b * b, h, d),
-                              self.key_pool.weight.view(()))
-            return v.permute(2, 0, 3, 1).contiguous()
-        v = v.reshape(n, b, g, b, g, h, d).permute(5, 0, 6, 1, 3, 2, 4).reshape(h, n, d, b * b, g * g)
-        return F.linear(v, self.key_pool.weight, self.key_pool.bias).view(h, n, d, b * b)
-
-    def spatial_correlation(self, q: Tensor, v: Tensor) -> Tensor:
+    def spatial_correlation(self, q: Tensor, v: Tensor, bias: Tensor) -> Tensor:
         """Per-head spatial correlation from Q and V (N, L, w/2): (N, L, heads, hd), a view.
 
+        ``bias`` is :meth:`pooled_bias`.
         (Q V'^T / hd + B) V' is evaluated as Q (V'^T V') / hd + B V' (exact without a softmax),
         transposed so that all heads and windows go through one batched matmul each.
         """
         n, length, _ = q.shape
         h, d = self.heads, self.head_dim
-        keys_t = self.pool_values(v)  # V'^T (heads, N, hd, L')
+        keys_t = self.key_pool(v)  # V'^T (heads, N, hd, L')
         cells = keys_t.shape[-1]
         flat = keys_t.view(h * n, d, cells)
         gram = torch.bmm(flat, flat.transpose(1, 2))  # V'^T V' (heads*N, hd, hd), symmetric
-        biased = torch.bmm(keys_t.view(h, n * d, cells), self.pooled_bias().transpose(1, 2))
+        biased = torch.bmm(keys_t.view(h, n * d, cells), bias.transpose(1, 2))
         q_t = q.reshape(n, length, h, d).permute(2, 0, 3, 1).reshape(h * n, d, length)
         out_t = torch.baddbmm(biased.view(h * n, d, length), gram, q_t, alpha=1.0 / d)
         return out_t.view(h, n, d, length).permute(1, 3, 0, 2)
@@ -302,20 +347,21 @@ class SSCL(nn.Module):
         corr = torch.bmm(q.transpose(1, 2), v) / length  # (N, w/2, w/2)
         return torch.bmm(v, corr.transpose(1, 2))
 
-    def correlate(self, x: Tensor, context: Tensor) -> Tensor:
-        """SSCL on tokens (B, H, W, w) given the DFE context of the same pixels -> (B, H, W, w)."""
+    def correlate(self, x: Tensor, context: Tensor, bias: Tensor) -> Tensor:
+        """SSCL on tokens (B, H, W, w) given the DFE context of the same pixels and
+        :meth:`pooled_bias` -> (B, H, W, w)."""
         _, height, width, channels = x.shape
         half = channels // 2
         qv = window_partition(self.features.project(x, context), self.window)  # (N, L, w)
         q, v = qv[..., :half], qv[..., half:]
         mixed = torch.empty_like(qv)
         mixed[..., :half].view(*q.shape[:2], self.heads, self.head_dim).copy_(
-            self.spatial_correlation(q, v))
+            self.spatial_correlation(q, v, bias))
         mixed[..., half:].copy_(self.channel_correlation(q, v))
-        return window_reverse(pointwise(mixed, self.proj), self.window, height, width)
+        return window_reverse(self.proj(mixed), self.window, height, width)
 
     def forward(self, x: Tensor) -> Tensor:
-        return self.correlate(x, self.features.context(x))
+        return self.correlate(x, self.features.context(x), self.pooled_bias())
 
 
 def default_chunk_tokens(widest: int) -> int:
@@ -350,18 +396,19 @@ class HTB(nn.Module):
         _, height, width, _ = x.shape
         padded = reflect_pad_to(x, self.window)
         context = self.sscl.features.context(padded)
+        bias = self.sscl.pooled_bias()
         rows = strip_rows(padded, self.window, self.chunk_tokens)
         strips = []
         for top in range(0, height, rows):  # the last strip also takes all padded rows
             bottom = top + rows if top + rows < height else padded.shape[1]
-            y = self.sscl.correlate(padded[:, top:bottom], context[:, top:bottom])
+            y = self.sscl.correlate(padded[:, top:bottom], context[:, top:bottom], bias)
             keep = min(bottom, height) - top
             strips.append(self._finish(x[:, top:top + keep], y[:, :keep, :width]))
         return strips[0] if len(strips) == 1 else torch.cat(strips, dim=1)
 
     def _finish(self, x: Tensor, y: Tensor) -> Tensor:
-        x = x + layer_norm(y, self.norm1)
-        return x + layer_norm(self.mlp(x), self.norm2)
+        x = x + self.norm1(y)
+        return x + self.norm2(self.mlp(x))
 
 
 class WindowAttention(nn.Module):
@@ -375,8 +422,8 @@ class WindowAttention(nn.Module):
         self.scale = (width // heads) ** -0.5
         self.bias_table = nn.Parameter(torch.zeros((2 * window - 1) ** 2, heads))
         self.register_buffer("bias_index", relative_position_index(window))
-        self.qkv = nn.Linear(width, 3 * width)
-        self.proj = nn.Linear(width, width)
+        self.qkv = TokenLinear(width, 3 * width)
+        self.proj = TokenLinear(width, width)
         nn.init.trunc_normal_(self.bias_table, std=0.02)
         self._bias_cache = _WeightCache()
 
@@ -395,14 +442,14 @@ class WindowAttention(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         n, length, width = x.shape
-        qkv = pointwise(x, self.qkv).view(n, length, 3, self.heads, width // self.heads)
+        qkv = self.qkv(x).view(n, length, 3, self.heads, width // self.heads)
         q, k, v = qkv.permute(2, 0, 3, 1, 4).unbind(0)  # (N, heads, L, hd) views
         # A 4-D mask lets PyTorch use its fused CPU attention kernel (a 3-D one falls back to
         # the unfused path); softmax(q k^T * hd^-0.5 + bias) v as in Swin.
         bias = self.position_bias().to(q.dtype)
         mask = bias.unsqueeze(0).expand(n, -1, -1, -1)
         out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, scale=self.scale)
-        return pointwise(out.transpose(1, 2).reshape(n, length, width), self.proj)
+        return self.proj(out.transpose(1, 2).reshape(n, length, width))
 
 
 class SwinBlock(nn.Module):
@@ -422,8 +469,8 @@ class SwinBlock(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         shortcut = x
-        x = x + self.attn(layer_norm(x, self.norm1))
-        x = x + self.mlp(layer_norm(x, self.norm2))
+        x = x + self.attn(self.norm1(x))
+        x = x + self.mlp(self.norm2(x))
         return torch.addcmul(x, shortcut, self.gamma)
 
 
@@ -433,7 +480,7 @@ class DenseLayer(nn.Module):
     def __init__(self, block: nn.Module, in_width: int, out_width: int) -> None:
         super().__init__()
         self.block = block
-        self.adjust = nn.Conv2d(in_width, out_width, 1)
+        self.adjust = TokenConv1x1(in_width, out_width)
 
 
 class DenseResidualGroup(nn.Module):
@@ -453,7 +500,7 @@ class DenseResidualGroup(nn.Module):
         last = len(self.layers) - 1
         for k, layer in enumerate(self.layers):
             inp = torch.cat(feats, dim=-1) if k else x
-            y = pointwise(layer.block(inp), layer.adjust)
+            y = layer.adjust(layer.block(inp))
             if k < last or self.activate_last:
                 y = F.leaky_relu(y, NEG_SLOPE)
             feats.append(y)

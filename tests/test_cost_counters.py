@@ -87,6 +87,26 @@ def test_hooks_count_bias_like_ptflops():
     assert count_hooks(conv, (IMAGE,)).macs == CONV_MACS + out_elements
 
 
+def test_hooks_count_linear_bias_per_output_like_ptflops():
+    linear = nn.Linear(8, 16)
+    assert count_hooks(linear, (TOKENS,)).macs == LINEAR_MACS + 256 * 16
+
+
+def test_hooks_count_layer_norm_once_per_element_like_ptflops():
+    # ptflops doubles only for modules with ``affine`` (batch norm), not LayerNorm
+    assert count_hooks(nn.LayerNorm(8), (TOKENS,)).macs == TOKENS.numel()
+    assert count_hooks(nn.BatchNorm2d(3), (IMAGE,)).macs == 2 * IMAGE.numel()
+
+
+def test_hooks_count_a_layer_subclass_as_its_base_type():
+    class TokenLinear(nn.Linear):
+        def forward(self, x):
+            return F.linear(x, self.weight, self.bias)
+
+    result = count_hooks(TokenLinear(8, 16, bias=False), (TOKENS,))
+    assert result.by_op == {"Linear": LINEAR_MACS}
+
+
 def test_hooks_report_declared_analytic_cost_separately():
     class Scan(nn.Module):
         def analytic_macs(self, inputs, output) -> int:

@@ -67,7 +67,8 @@ class Count:
 
     macs: multiply-accumulates counted (for flop_counter, its FLOPs / 2).
     reported: the number in the tool's own unit (fvcore and hooks: MACs; flop_counter: FLOPs).
-    by_op: MACs per op (fvcore, flop_counter) or per module type (hooks).
+    by_op: MACs per op (fvcore, flop_counter) or per standard layer type (hooks; a subclass
+    of ``nn.Linear`` counts as Linear).
     uncounted: op or module -> {"calls": n, "gmacs": MACs / 1e9 when known, else "elements"}.
     analytic: MACs declared by modules' ``analytic_macs`` (hooks pass only), per module type.
     """
@@ -187,12 +188,12 @@ def _conv_macs(m: nn.Module, inp: tuple, out: torch.Tensor) -> int:
 
 
 def _linear_macs(m: nn.Linear, inp: tuple, out: torch.Tensor) -> int:
-    return inp[0].numel() * m.out_features + (m.out_features if m.bias is not None else 0)
+    return inp[0].numel() * m.out_features + (out.numel() if m.bias is not None else 0)
 
 
 def _norm_elems(m: nn.Module, inp: tuple, out: torch.Tensor) -> int:
-    affine = getattr(m, "elementwise_affine", getattr(m, "affine", False))
-    return inp[0].numel() * (2 if affine else 1)
+    # ptflops doubles for ``affine`` (batch/instance/group norm), not LayerNorm's elementwise_affine
+    return inp[0].numel() * (2 if getattr(m, "affine", False) else 1)
 
 
 def _out_elems(m: nn.Module, inp: tuple, out: torch.Tensor) -> int:
@@ -215,10 +216,12 @@ _HOOK_RULES: list[tuple[tuple[type, ...], Any]] = [
 ]
 
 
-def _rule_for(module: nn.Module) -> Any:
+def _rule_for(module: nn.Module) -> tuple[str, Any] | None:
+    """(the standard layer type it is counted as, its rule); subclasses count as their base."""
     for types, rule in _HOOK_RULES:
-        if isinstance(module, types):
-            return rule
+        for base in types:
+            if isinstance(module, base):
+                return base.__name__, rule
     return None
 
 
@@ -232,10 +235,10 @@ def count_hooks(model: nn.Module, inputs: Sequence[Any] | torch.Tensor) -> Count
     def pre_hook(module: nn.Module, inp: tuple) -> None:
         recorder.active_depth += 1
 
-    def make_post(rule: Any):
+    def make_post(name: str, rule: Any):
         def post_hook(module: nn.Module, inp: tuple, out: Any) -> None:
             recorder.active_depth -= 1
-            by_type[type(module).__name__] += int(rule(module, inp, out))
+            by_type[name] += int(rule(module, inp, out))
         return post_hook
 
     def analytic_hook(module: nn.Module, inp: tuple, out: Any) -> None:
@@ -244,10 +247,10 @@ def count_hooks(model: nn.Module, inputs: Sequence[Any] | torch.Tensor) -> Count
     for module in model.modules():
         if callable(getattr(module, "analytic_macs", None)):
             handles.append(module.register_forward_hook(analytic_hook))
-        rule = _rule_for(module)
-        if rule is not None:
+        counted = _rule_for(module)
+        if counted is not None:
             handles.append(module.register_forward_pre_hook(pre_hook))
-            handles.append(module.register_forward_hook(make_post(rule)))
+            handles.append(module.register_forward_hook(make_post(*counted)))
     try:
         with torch.no_grad(), recorder:
             model(*_as_tuple(inputs))
