@@ -15,10 +15,11 @@ PAPER = ("C.-M. Lee, Y.-H. Ho, Y.-F. Lin, J.-W. Lee, L.-W. Kang, C.-C. Hsu, \"HS
          "arXiv:2602.00490")
 
 # The released train.py defaults (docs/hssdct.md, "Training recipe"); the cosine schedule steps per
-# epoch, StepLR(200, 0.5) is the released alternative.
+# epoch, StepLR(200) with torch's default gamma 0.1 is the released alternative.
 RECIPE = TrainingRecipe(
     loss_fn=hssdct_loss, loss_name="smoothl1(beta=1) + 0.1*sam + 0.1*bandwise", lr=5.5e-5,
-    scheduler="cosine", epochs=1000, batch_size=6, crop_size=128, train_snr_db=35.0, seed=1029,
+    scheduler="cosine", step_size=200, gamma=0.1, epochs=1000, batch_size=6, crop_size=128,
+    train_snr_db=35.0, seed=1029,
     source="released train.py defaults (docs/hssdct.md, 'Training recipe')",
     budget_steps=8600)
 

@@ -87,6 +87,31 @@ def test_samples_depend_only_on_seed_epoch_and_index():
     assert not torch.equal(first, ds[3]["gt"])
 
 
+def test_alternatives_give_each_sample_one_version_drawn_uniformly_with_the_same_crop():
+    base = toy_scenes(2)
+    versions = [[replace(s, lrhsi=s.lrhsi + k) for s in base] for k in (1, 2, 3)]
+    plain = CropDataset(base, domain="unit", crop_size=16, ratio=4, seed=1, repeat=4)
+    mixed = CropDataset(base, domain="unit", crop_size=16, ratio=4, seed=1, repeat=4,
+                        alternatives=versions)
+    drawn = []
+    for epoch in range(4):
+        plain.set_epoch(epoch)
+        mixed.set_epoch(epoch)
+        for i in range(len(mixed)):
+            a, b, k = plain[i], mixed[i], mixed.version(i)
+            assert torch.equal(a["gt"], b["gt"]) and torch.equal(a["hr"], b["hr"])
+            torch.testing.assert_close(b["lr"], a["lr"] + k)
+            assert mixed.version(i) == k  # a sample's draw depends on (seed, epoch, index) only
+            drawn.append(k)
+    assert sorted(set(drawn)) == [0, 1, 2, 3] and plain.version(0) == 0
+
+
+def test_alternatives_must_hold_the_same_scenes():
+    with pytest.raises(ValueError, match="alternative 1 holds 1 scenes, the training set 2"):
+        CropDataset(toy_scenes(2), domain="unit", crop_size=16, ratio=4,
+                    alternatives=[toy_scenes(1)])
+
+
 def test_awgn_has_the_asked_snr_with_one_sigma_per_batch():
     x = torch.rand(2, 8, 64, 64)
     x[1] *= 3  # different power per sample: one sigma for the batch still

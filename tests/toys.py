@@ -80,18 +80,23 @@ def toy_scenes(n: int, seed: int = 0, bands: int = 6, msi_bands: int = 3,
 
 
 def write_paper_layout(root: Path, entries: dict[str, int], bands: int = 6, size: int = 32,
-                       seed: int = 0) -> dict[str, Path]:
+                       seed: int = 0, misaligned: bool = False) -> dict[str, Path]:
     """Write the paper's layout under ``root``: ``{list name: number of entries}`` -> list files.
 
-    GT in raw units (x 1000 + 50), LR/HR in [0, 1], 4-band HR-MSI, aligned LR-HSI only.
+    GT in raw units (x 1000 + 50), LR/HR in [0, 1], 4-band HR-MSI, aligned LR-HSI only, or with
+    ``misaligned`` also lrhsi1..3: the LR-HSI rolled by 1..3 px down and right.
     """
     lists, k = {}, 0
     for name, count in entries.items():
         names = []
         for scene in toy_scenes(count, seed=seed + k, bands=bands, msi_bands=4, size=size):
             entry = f"{name}/{scene.name}"
+            lr = scene.lrhsi.permute(1, 2, 0).numpy()
+            lrhsi = {"lrhsi": lr}
+            if misaligned:
+                lrhsi.update({f"lrhsi{px}": np.roll(lr, (px, px), axis=(0, 1)) for px in (1, 2, 3)})
             write_entry(str(root), entry, gt=(scene.gt * 1000 + 50).permute(1, 2, 0).numpy(),
-                        lrhsi={"lrhsi": scene.lrhsi.permute(1, 2, 0).numpy()},
+                        lrhsi=lrhsi,
                         hrmsi={"hrmsi4": scene.hrmsi.permute(1, 2, 0).numpy()})
             names.append(entry)
         k += 1

@@ -16,6 +16,10 @@
   the benchmark's own time is the child's wall time (imports included).
 - Peak memory (``benchmarks.cost.memory.peak_memory_gib``, VmHWM) of a fresh child process that
   builds the model and runs one forward.
+- One training step (``benchmarks.hssdct_train_speed``: HR 128 crop, batch 1, fp32, joint loss,
+  2 threads) against the yardstick; and, when ``$HSSDCT_RELEASED_CODE`` names a checkout of the
+  authors' repository, the released model's step time over ours, interleaved in this process
+  (``extra_info``: both series and ``speedup_of_mins``; target ``TRAINING_TARGET`` = 2).
 
     .venv/bin/python -m pytest benchmarks/perf/test_perf_hssdct.py --benchmark-only
     .venv/bin/python -m benchmarks.hssdct_speed      # the same figures, printed
@@ -38,7 +42,15 @@ from benchmarks.hssdct_speed import (
     peak_rss_child,
     time_in_child,
 )
+from benchmarks.hssdct_train_speed import (
+    RELEASED_ENV,
+    TRAIN_CROP,
+    compare_with_released,
+    crop_batch,
+    training_step,
+)
 from benchmarks.shapes import PAPER_INPUT
+from hssdct.model import HSSDCT
 
 ROUNDS = 5
 SHAPES = f"LR {PAPER_INPUT.lr_text()} + HR {PAPER_INPUT.hr_text()}"
@@ -121,3 +133,24 @@ def test_hssdct_peak_memory_one_forward(benchmark):
                                  "what": "VmHWM of a fresh process: imports + model + inputs + "
                                          "one inference_mode forward (fp32, 2 threads)"})
     assert result["peak_memory_gib"] < 4
+
+
+@pytest.mark.parametrize("threads", [2], indirect=True)
+def test_hssdct_training_step_vs_conv(benchmark, threads):
+    """One training step (HR 128 crop, batch 1, fp32, joint loss) against the yardstick conv."""
+    benchmark.group = f"hssdct training step (HR {TRAIN_CROP} crop, batch 1)"
+    torch.manual_seed(0)
+    model = HSSDCT().train()
+    lr, hr, gt = crop_batch()
+    _run_against_conv(benchmark, lambda: training_step(model, lr, hr, gt), threads, 3)
+
+
+@pytest.mark.skipif(not os.environ.get(RELEASED_ENV),
+                    reason=f"${RELEASED_ENV} does not name a checkout of the authors' code")
+def test_hssdct_training_step_vs_released_code(benchmark):
+    """The released model's training step over ours, timed interleaved in this process."""
+    benchmark.group = f"hssdct training step (HR {TRAIN_CROP} crop, batch 1)"
+    report = benchmark.pedantic(compare_with_released, args=(os.environ[RELEASED_ENV],),
+                                kwargs={"rounds": 5, "threads": 2}, rounds=1, iterations=1)
+    benchmark.extra_info.update(report)
+    assert report["speedup_of_mins"] > 1

@@ -9,6 +9,9 @@ ratio grid, LR crop at offset / ratio, the same geometry for every image of a sa
 
 Every random choice is drawn from a generator seeded by (seed, epoch, sample index), so a sample
 depends only on those numbers: not on worker processes, ranks, or whether the run was resumed.
+That includes which version of a scene a sample comes from when the scenes are given in several
+versions (``alternatives``: e.g. the LR-HSI misaligned by 0, 1, 2 or 3 px, the HSSDCT authors'
+``--mixed_align_opt``).
 """
 
 from __future__ import annotations
@@ -51,15 +54,29 @@ class CropDataset(Dataset):
     Item i is a crop of scene ``i % len(scenes)``, drawn with a generator seeded by
     (seed, epoch, i); call ``set_epoch`` before each epoch. Scenes are read lazily, so a
     ``SceneList`` on disk stays there.
+
+    alternatives: other versions of the same scenes (same entries in the same order, e.g. each
+    entry's LR-HSI misaligned by another amount). With them, item i draws its version uniformly
+    from ``scenes`` and the alternatives, with a generator seeded by (seed, epoch, i) apart from
+    the crop's, so the crop geometry is the one the item has without alternatives.
     """
 
     def __init__(self, scenes: Sequence[Scene], *, domain: str, crop_size: int, ratio: int,
                  flips: bool = True, rot90: bool = True, seed: int = 0, repeat: int = 1,
-                 with_anchor: bool = False) -> None:
+                 with_anchor: bool = False,
+                 alternatives: Sequence[Sequence[Scene]] = ()) -> None:
         if len(scenes) == 0:
             raise ValueError("no training scenes")
         if repeat < 1:
             raise ValueError(f"repeat must be >= 1, got {repeat}")
+        for k, other in enumerate(alternatives):
+            if len(other) != len(scenes):
+                raise ValueError(f"alternative {k + 1} holds {len(other)} scenes, the training "
+                                 f"set {len(scenes)}: alternatives are versions of the same scenes")
+            names = getattr(other, "names", None), getattr(scenes, "names", None)
+            if None not in names and list(names[0]) != list(names[1]):
+                raise ValueError(f"alternative {k + 1} names other scenes than the training set")
+        self.versions = (scenes, *alternatives)
         self.scenes, self.domain, self.crop_size, self.ratio = scenes, domain, crop_size, ratio
         self.flips, self.rot90, self.seed, self.repeat = flips, rot90, seed, repeat
         self.with_anchor = with_anchor
@@ -71,8 +88,16 @@ class CropDataset(Dataset):
     def __len__(self) -> int:
         return len(self.scenes) * self.repeat
 
+    def version(self, i: int) -> int:
+        """Which version item i comes from in this epoch: 0 for ``scenes``, k for the k-th
+        alternative (always 0 without alternatives)."""
+        if len(self.versions) == 1:
+            return 0
+        g = generator(self.seed, "version", self.epoch, i)
+        return int(torch.randint(len(self.versions), (), generator=g))
+
     def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
-        scene = self.scenes[i % len(self.scenes)]
+        scene = self.versions[self.version(i)][i % len(self.scenes)]
         if scene.gt is None:
             raise ValueError(f"scene {scene.name!r} has no GT; it cannot be used for training")
         if int(scene.meta.ratio) != self.ratio:

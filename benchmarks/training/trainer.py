@@ -191,12 +191,16 @@ class Trainer:
     after seeding torch with ``config.seed``). env: the process's place in a torchrun job
     (default: detected from the environment). log: where messages go (rank 0 only).
     log_every_s: also log "step k/N" after the first step and then every this many seconds.
+    train_alternatives: other versions of the training scenes (same entries, same order); each
+    training sample draws its version uniformly from ``train_scenes`` and these (see
+    ``data.CropDataset``). Validation uses ``val_scenes`` only.
     """
 
     def __init__(self, spec: MethodSpec, config: TrainConfig, train_scenes: Sequence[Scene],
                  val_scenes: Sequence[Scene] = (), *, model: torch.nn.Module | None = None,
                  env: DistEnv | None = None, log: Callable[[str], None] = tqdm.write,
-                 progress: bool = True, log_every_s: float | None = None) -> None:
+                 progress: bool = True, log_every_s: float | None = None,
+                 train_alternatives: Sequence[Sequence[Scene]] = ()) -> None:
         config.check()
         if config.method != spec.name:
             raise ValueError(f"config is for method {config.method!r}, spec is {spec.name!r}")
@@ -234,7 +238,8 @@ class Trainer:
         self.dataset = CropDataset(train_scenes, domain=spec.domain, crop_size=self.crop_size,
                                    ratio=config.ratio, flips=config.flips, rot90=config.rot90,
                                    seed=config.seed, repeat=config.repeat,
-                                   with_anchor="anchor" in spec.needs)
+                                   with_anchor="anchor" in spec.needs,
+                                   alternatives=train_alternatives)
         self.sampler = DistributedSampler(self.dataset, num_replicas=self.env.world_size,
                                           rank=self.env.rank, shuffle=True, seed=config.seed)
         workers = config.workers if config.workers is not None else (
