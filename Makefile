@@ -11,7 +11,7 @@ PAPER_RUN ?= results/paper-table
 # Tests only: idle OpenMP threads sleep, not spin (robust under load); docs/measurement.md.
 TEST_ENV := OMP_WAIT_POLICY=$(or $(OMP_WAIT_POLICY),PASSIVE)
 
-.PHONY: install test test-slow bench bench-check perf lint paper-table figures clean
+.PHONY: install test test-slow bench bench-check perf lint paper-table figures study-scaling clean
 
 install: $(STAMP)
 
@@ -45,6 +45,11 @@ perf: $(STAMP)
 # a killed run resumes. On a GPU with the AVIRIS tiles, see README "Reproducing the HSSDCT table".
 paper-table: $(STAMP)
 	$(PY) -m benchmarks.paper_table --out $(PAPER_RUN)
+
+# Cost against image size for every method (docs/studies.md); resumes a stopped study.
+SCALING_RUN ?= results/studies/scaling
+study-scaling: $(STAMP)
+	$(PY) -m benchmarks.studies.scaling --out $(SCALING_RUN) --resume
 
 figures: $(STAMP)
 	test -f $(PAPER_RUN)/rows.csv || $(PY) -m benchmarks.paper_table --out $(PAPER_RUN)

@@ -97,7 +97,7 @@ def speed_in_child(name: str, cfg: dict[str, Any], shape: InputShape, device: st
             "params_trainable": trainable}
 
 
-def _fit_affine(points: list[tuple[int, float]], target: int) -> float:
+def fit_affine(points: list[tuple[int, float]], target: int) -> float:
     """Value at ``target`` pixels of the line through two (pixels, value) points."""
     (p0, v0), (p1, v1) = points
     slope = (v1 - v0) / (p1 - p0)
@@ -141,7 +141,7 @@ def _extrapolate(results: list[dict], shapes: list[InputShape], target: InputSha
     pixels = target.hr**2
 
     def fit(values: list[float]) -> float:
-        return _fit_affine(list(zip(points, values, strict=True)), pixels)
+        return fit_affine(list(zip(points, values, strict=True)), pixels)
 
     uncounted = results[-1]["uncounted"]
     for item in uncounted.values():

@@ -15,7 +15,8 @@ COST = [
     "uncounted_fvcore", "uncounted_flop_counter", "uncounted_hooks", "analytic_detail",
     "cost_lr_shape", "cost_hr_shape", "cost_extrapolated", "cost_error",
 ]
-# peak_mem_gb: GiB, the method's own peak, measured in a fresh spawned child (benchmarks.cost.memory).
+# peak_mem_gb: GiB, the peak while the timed forwards ran (model and inputs resident), in a fresh
+# spawned child (benchmarks.cost.memory; on Linux the CPU peak is reset after the build).
 SPEED = [
     "latency_median_s", "latency_p90_s", "latency_iqr_s", "latency_n", "latency_lr_shape",
     "latency_hr_shape", "peak_mem_gb", "mem_kind", "matmul_gflops", "roofline_fraction",

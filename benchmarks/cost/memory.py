@@ -1,8 +1,9 @@
 """Peak memory of this process, one way for every measurement of the suite, in GiB (2**30 bytes).
 
 CPU: the peak resident set of the current address space (``VmHWM`` in /proc/self/status; on
-other systems ``ru_maxrss``). In a child started with ``spawn`` (fork + exec) that is the child's
-own peak, so a measurement made in a fresh child is the method's, not its parent's.
+other systems ``ru_maxrss``), since the process started or since ``reset_peak_memory`` on Linux.
+In a child started with ``spawn`` (fork + exec) that is the child's own peak, so a measurement
+made in a fresh child is the method's, not its parent's.
 CUDA: ``torch.cuda.max_memory_allocated`` since the last ``reset_peak_memory``.
 """
 
@@ -17,10 +18,24 @@ GIB = 2**30
 
 
 def reset_peak_memory(device: torch.device | str = "cpu") -> None:
-    """Start a new CUDA peak (the CPU's VmHWM cannot be reset: measure in a fresh child)."""
+    """Start a new peak: CUDA's allocator peak; on Linux also the CPU's VmHWM (``5`` written to
+    /proc/self/clear_refs resets it to the current resident set). Elsewhere the CPU peak cannot
+    be reset: measure in a fresh child."""
     device = torch.device(device)
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
+    try:
+        with open("/proc/self/clear_refs", "w") as refs:
+            refs.write("5")
+    except OSError:
+        pass
+
+
+def resident_memory_gib() -> float:
+    """The current resident set of this process, GiB."""
+    import psutil
+
+    return psutil.Process().memory_info().rss / GIB
 
 
 def peak_memory_gib(device: torch.device | str = "cpu") -> tuple[float, str]:

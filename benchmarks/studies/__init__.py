@@ -1,0 +1,1 @@
+"""Studies across image sizes and degradations (cost scaling, robustness)."""
