@@ -19,7 +19,7 @@ from benchmarks.cost import cache as count_cache
 from benchmarks.cost.counters import COUNTERS
 from benchmarks.cost.isolate import ChildError, run_isolated
 from benchmarks.cost.latency import time_callable
-from benchmarks.cost.memory import peak_memory_gib, reset_peak_memory
+from benchmarks.cost.memory import peak_memory_gib, reset_peak_memory, resident_memory_gib
 from benchmarks.cost.params import count_params
 from benchmarks.shapes import InputShape
 from benchmarks.threads import torch_threads
@@ -72,7 +72,8 @@ def count_once(method: Any, spec: methods.MethodSpec, shape: InputShape, counter
 def speed_in_child(name: str, cfg: dict[str, Any], shape: InputShape, device: str,
                    budget_s: float, min_iters: int | None = None, dtype: str = "float32") -> dict:
     """Child entry point: latency and peak memory of one forward at ``shape``, and the params of
-    the method as built for it."""
+    the method as built for it. ``resident_mem_gb``: the resident set just before the forwards
+    (model and inputs built); ``peak_mem_gb`` is the peak from then on."""
     dev = torch.device(device)
     torch.manual_seed(0)
     method = build_for(name, cfg, shape)
@@ -80,6 +81,7 @@ def speed_in_child(name: str, cfg: dict[str, Any], shape: InputShape, device: st
         method.to(dev)
     inputs, side = synthetic_inputs(methods.get(name), shape, dev)
     base_gb, _ = peak_memory_gib(dev)
+    resident_gb = resident_memory_gib()
     if dev.type == "cuda":
         torch.backends.cudnn.benchmark = True
     reset_peak_memory(dev)
@@ -92,7 +94,8 @@ def speed_in_child(name: str, cfg: dict[str, Any], shape: InputShape, device: st
     stats = time_callable(forward, dev, budget_s=budget_s, min_iters=min_iters)
     peak, kind = peak_memory_gib(dev)
     total, trainable = count_params(method) if isinstance(method, torch.nn.Module) else (0, 0)
-    return {**stats.as_dict(), "peak_mem_gb": peak, "base_mem_gb": base_gb, "mem_kind": kind,
+    return {**stats.as_dict(), "peak_mem_gb": peak, "base_mem_gb": base_gb,
+            "resident_mem_gb": resident_gb, "mem_kind": kind,
             "threads": torch.get_num_threads(), "params_total": total,
             "params_trainable": trainable}
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import resource
 import sys
 
+import psutil
 import torch
 
 GIB = 2**30
@@ -33,8 +34,6 @@ def reset_peak_memory(device: torch.device | str = "cpu") -> None:
 
 def resident_memory_gib() -> float:
     """The current resident set of this process, GiB."""
-    import psutil
-
     return psutil.Process().memory_info().rss / GIB
 
 

@@ -29,17 +29,13 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import torch
 from tqdm import tqdm
 
 import fileio
 import methods
 from benchmarks.cli import HelpFormatter, add_debug_arg, report_error
 from benchmarks.cost.isolate import ChildError, run_isolated
-from benchmarks.cost.latency import time_callable
-from benchmarks.cost.memory import peak_memory_gib, reset_peak_memory, resident_memory_gib
-from benchmarks.cost.params import count_params
-from benchmarks.measure import build_for, counts_in_child, synthetic_inputs
+from benchmarks.measure import counts_in_child, speed_in_child
 from benchmarks.shapes import PAPER_INPUT, InputShape
 from benchmarks.studies.scaling_report import COUNTER_COLUMNS, write_report
 
@@ -74,27 +70,14 @@ def base_row(name: str, hr: int) -> dict[str, Any]:
 
 def measure_speed(name: str, hr: int, device: str = "cpu") -> dict[str, Any]:
     """Params, latency of ``inference_mode`` forwards and their peak memory above the resident
-    set before them, for one method at HR side ``hr``, in this process."""
-    spec, shape, dev = methods.get(name), shape_for(hr), torch.device(device)
-    torch.manual_seed(0)
-    method = build_for(name, {}, shape)
-    if isinstance(method, torch.nn.Module):
-        method.to(dev)
-    inputs, side = synthetic_inputs(spec, shape, dev)
-    before = resident_memory_gib()
-    reset_peak_memory(dev)
-
-    def forward() -> None:
-        with torch.inference_mode():
-            method(*inputs, **side)
-
-    stats = time_callable(forward, dev, budget_s=LATENCY_BUDGET_S, min_iters=LATENCY_MIN_ITERS)
-    peak, kind = peak_memory_gib(dev)
-    above = before if kind == "cpu_peak_rss" else 0.0
-    return {"params": count_params(method)[0] if isinstance(method, torch.nn.Module) else 0,
-            "latency_median_s": stats.median_s, "latency_p90_s": stats.p90_s,
-            "latency_n": stats.n, "peak_mem_gb": peak, "forward_mem_gb": max(peak - above, 0.0),
-            "mem_kind": kind, "threads": torch.get_num_threads()}
+    set before them (``benchmarks.measure.speed_in_child``, here in this process)."""
+    speed = speed_in_child(name, {}, shape_for(hr), device, LATENCY_BUDGET_S, LATENCY_MIN_ITERS)
+    above = speed["resident_mem_gb"] if speed["mem_kind"] == "cpu_peak_rss" else 0.0
+    return {"params": speed["params_total"], "latency_median_s": speed["median_s"],
+            "latency_p90_s": speed["p90_s"], "latency_n": speed["n"],
+            "peak_mem_gb": speed["peak_mem_gb"],
+            "forward_mem_gb": max(speed["peak_mem_gb"] - above, 0.0),
+            "mem_kind": speed["mem_kind"], "threads": speed["threads"]}
 
 
 def count_at(name: str, hr: int) -> dict[str, Any]:
