@@ -11,7 +11,8 @@ PAPER_RUN ?= results/paper-table
 # Tests only: idle OpenMP threads sleep, not spin (robust under load); docs/measurement.md.
 TEST_ENV := OMP_WAIT_POLICY=$(or $(OMP_WAIT_POLICY),PASSIVE)
 
-.PHONY: install test test-slow bench bench-check perf lint paper-table figures study-scaling clean
+.PHONY: install test test-slow bench bench-check perf lint paper-table figures study-scaling \
+        study-robustness clean
 
 install: $(STAMP)
 
@@ -50,6 +51,13 @@ paper-table: $(STAMP)
 SCALING_RUN ?= results/studies/scaling
 study-scaling: $(STAMP)
 	$(PY) -m benchmarks.studies.scaling --out $(SCALING_RUN) --resume
+
+# Quality under misalignment, noise, 6 MSI bands and a wrong PSF (docs/studies.md); deep methods
+# join with WEIGHTS=DIR (trained weights with manifests); resumes a stopped study.
+ROBUSTNESS_RUN ?= results/studies/robustness
+study-robustness: $(STAMP)
+	$(PY) -m benchmarks.studies.robustness --out $(ROBUSTNESS_RUN) --resume \
+		$(if $(WEIGHTS),--weights $(WEIGHTS),)
 
 figures: $(STAMP)
 	test -f $(PAPER_RUN)/rows.csv || $(PY) -m benchmarks.paper_table --out $(PAPER_RUN)

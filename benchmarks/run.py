@@ -42,6 +42,7 @@ from benchmarks.measure import (
 from benchmarks.progress import Progress
 from benchmarks.quality import per_band_psnr, score_scene
 from benchmarks.report.learning import CURVES
+from benchmarks.report.paired import DEFAULT_REFERENCE
 from benchmarks.scenes import SceneCache, add_anchors
 from benchmarks.schema import ALL_SCENES, COLUMNS, REAL_QUALITY, UNTRAINED, file_stem
 from benchmarks.shapes import PAPER_INPUT, InputShape
@@ -118,6 +119,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--no-cost", action="store_true",
                    help="skip params/FLOPs/latency/memory (quality only)")
     p.add_argument("--no-report", action="store_true", help="skip the figures (tables are always written)")
+    p.add_argument("--reference", default=None, metavar="NAME",
+                   help="method of this run that the tables' paired columns (ΔPSNR, ΔSAM, "
+                        "wins/ties/losses) compare with, kept in run.json (default: hssdct; one "
+                        "without measured quality gives way to the best measured method)")
     p.add_argument("--keep-going", action="store_true",
                    help="exit 0 even when some method or scene failed (status=error rows; by "
                         "default such a run exits 1, so that scripts and CI see it)")
@@ -192,6 +197,9 @@ class BenchmarkRun:
         self.run_id = self.out.name
         self.names = _method_names(args.methods)
         self.checkpoints = _checkpoints(args.checkpoint, self.names)
+        if args.reference is not None and args.reference not in self.names:
+            raise ValueError(f"--reference {args.reference}: not one of this run's methods "
+                             f"({', '.join(self.names)})")
         if args.weights is not None and not args.weights.is_dir() and (
                 args.weights.exists() or self.profile.training != "budget"):
             raise ValueError(f"--weights {args.weights}: no such directory (only --profile train "
@@ -203,6 +211,8 @@ class BenchmarkRun:
         band_path = self.out / "per_band.csv"
         self.per_band = pd.read_csv(band_path) if band_path.exists() else pd.DataFrame()
         self.previous = previous = self._read_meta()
+        # --resume without --reference keeps the reference that the run directory had
+        self.reference = args.reference or previous.get("reference") or DEFAULT_REFERENCE
         self.setup: dict[str, Any] = {}
         self.stage_s: dict[str, dict[str, float]] = previous.get("stage_s", {})
         self.method_s: dict[str, float] = previous.get("method_s", {})
@@ -287,7 +297,7 @@ class BenchmarkRun:
                 "profile": asdict(self.profile), "dataset": self.args.dataset,
                 "split": self.args.split, "versions": provenance.versions(),
                 "omp_wait_policy": provenance.openmp_wait_policy(),
-                "methods": self.names, "started": self.started,
+                "methods": self.names, "reference": self.reference, "started": self.started,
                 "finished": datetime.now(UTC).isoformat() if finished else None,
                 "matmul_gflops": self.common.get("matmul_gflops"),
                 "setup": self.setup,

@@ -1,10 +1,13 @@
 """AVIRIS Indian Pines (1992, 145 x 145, 200 corrected bands), vendored as data/indian_pines.npz.
 
-Split (fixed, spatially disjoint; HR tiles 64 x 64, LR 16 x 16 at ratio 4):
-- train: columns 0-79, tiles at rows 0, 16, ..., 80 and columns 0, 16 (12 tiles, overlapping
+Split (fixed, spatially disjoint; ratio 4):
+- train: columns 0-63, HR tiles 64 x 64 (LR 16 x 16) at rows 0, 16, ..., 80 (6 tiles, overlapping
   each other inside the train region);
-- test: columns 81-144, tiles at rows 0 and 64 (2 non-overlapping tiles).
-Column 80 separates them, so no test pixel is in any train tile. Each tile is min-max normalised
+- test: columns 65-144, HR tiles 40 x 40 (LR 10 x 10) at rows 0, 52, 105 and columns 65, 105 (6
+  tiles that share no pixel). Six small tiles rather than two 64 x 64 ones, so that per-scene
+  paired differences between methods have a sample to bootstrap; 40 is the smallest multiple of
+  the ratio whose LR side (10) every registered method accepts.
+Column 64 separates them, so no test pixel is in any train tile. Each tile is min-max normalised
 on its own (raw units: AVIRIS at-sensor radiance DN), and its LR-HSI/HR-MSI are simulated on the
 fly from it (default ratio 4, Landsat-8 OLI B2-B5). Without noise the scenes are deterministic;
 with ``snr_db``, each tile's noise is seeded from (seed, tile name).
@@ -25,12 +28,12 @@ from datasets.simulate import derived_seed, simulate_scene
 
 DATA_FILE = "indian_pines.npz"
 SHAPE = (200, 145, 145)  # (C, H, W) as stored
-TILE = 64
-TRAIN_COLUMNS = (0, 80)  # [start, stop)
-TEST_COLUMNS = (81, 145)
+TILES = {"train": 64, "test": 40}  # HR tile side per split
+TRAIN_COLUMNS = (0, 64)  # [start, stop)
+TEST_COLUMNS = (65, 145)
 SPLITS: dict[str, tuple[tuple[int, int], ...]] = {  # (row, column) of each tile's top-left
-    "train": tuple((y, x) for y in range(0, 81, 16) for x in (0, 16)),
-    "test": ((0, 81), (64, 81)),
+    "train": tuple((y, 0) for y in range(0, 81, 16)),
+    "test": tuple((y, x) for y in (0, 52, 105) for x in (65, 105)),
 }
 SOURCE = "AVIRIS Indian Pines, 12 June 1992 (Purdue University Research Repository)"
 UNITS = "AVIRIS at-sensor radiance, scaled integer DN"
@@ -56,7 +59,8 @@ def load_cube() -> tuple[np.ndarray, np.ndarray, np.ndarray, str, str]:
 
 @register_dataset(
     "indian_pines",
-    description="AVIRIS Indian Pines 145x145x200 (real), 64x64 tiles, simulated LR-HSI/HR-MSI",
+    description="AVIRIS Indian Pines 145x145x200 (real), 64x64 train and 40x40 test tiles, "
+                "simulated LR-HSI/HR-MSI",
     splits=tuple(SPLITS),
     source=SOURCE,
     licence="CC0 1.0",
@@ -68,13 +72,13 @@ def indian_pines(split: str = "test", ratio: int = 4, msi_bands: int = 4,
     """Tiles of ``split`` with inputs simulated by ``simulate.simulate_scene`` and these options."""
     if split not in SPLITS:
         raise ValueError(f"indian_pines has splits {list(SPLITS)}, got {split!r}")
-    tiles = SPLITS[split]
+    tiles, side = SPLITS[split], TILES[split]
     names = [f"indian_pines/{split}/r{y}_c{x}" for y, x in tiles]
 
     def load(i: int) -> Scene:
         cube, wl, fwhm, citation, licence = load_cube()
         y, x = tiles[i]
-        gt = torch.from_numpy(cube[:, y:y + TILE, x:x + TILE].astype(np.float32))
+        gt = torch.from_numpy(cube[:, y:y + side, x:x + side].astype(np.float32))
         tile_seed = derived_seed(seed, names[i])
         scene = simulate_scene(
             gt, wl, fwhm, ratio=ratio, msi_bands=msi_bands, sensor=sensor, snr_db=snr_db,
@@ -84,7 +88,7 @@ def indian_pines(split: str = "test", ratio: int = 4, msi_bands: int = 4,
         )
         scene.meta.degradation.update(seed=seed, tile_seed=tile_seed)
         scene.meta.degradation["split"] = {
-            "name": split, "tile_rc": [y, x], "tile": TILE,
+            "name": split, "tile_rc": [y, x], "tile": side,
             "train_columns": list(TRAIN_COLUMNS), "test_columns": list(TEST_COLUMNS),
         }
         return scene

@@ -34,7 +34,8 @@ from datasets.srf import sensor_bands, srf_matrix
 
 __all__ = [
     "add_awgn", "blur_decimate", "default_psf", "degrade_spatial", "degrade_spectral",
-    "derived_seed", "gaussian_psf", "shift", "simulate_scene", "srf_matrix", "srf_settings",
+    "derived_seed", "gaussian_psf", "psf_size", "shift", "simulate_scene", "srf_matrix",
+    "srf_settings",
 ]
 
 MTF_AT_NYQUIST = 0.3
@@ -44,15 +45,18 @@ NOISE = "AWGN per image, sigma^2 = mean(x^2) / 10^(snr_db/10)"
 MISALIGNMENT = "LR-HSI shifted by k LR pixels down and right, edges repeated"
 
 
+def psf_size(sigma: float, ratio: int) -> int:
+    """The smallest kernel side >= 6 ``sigma`` (HR pixels) with the parity of ``ratio``."""
+    size = math.ceil(6.0 * sigma)
+    return size + 1 if size % 2 != ratio % 2 else size
+
+
 def default_psf(ratio: int) -> tuple[int, float]:
     """(size, sigma in HR pixels) of the default Gaussian PSF for ``ratio`` (see module doc)."""
     if ratio < 1:
         raise ValueError(f"ratio must be >= 1, got {ratio}")
     sigma = ratio * math.sqrt(-2.0 * math.log(MTF_AT_NYQUIST)) / math.pi
-    size = math.ceil(6.0 * sigma)
-    if size % 2 != ratio % 2:
-        size += 1
-    return size, sigma
+    return psf_size(sigma, ratio), sigma
 
 
 def gaussian_psf(size: int, sigma: float) -> np.ndarray:

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 import datasets
-from datasets.indian_pines import SPLITS, TEST_COLUMNS, TILE, TRAIN_COLUMNS, load_cube
+from datasets.indian_pines import SPLITS, TEST_COLUMNS, TILES, TRAIN_COLUMNS, load_cube
 from datasets.registry import SceneList
 from datasets.split import check_disjoint
 from datasets.wavelengths import aviris172_bands, aviris_classic_bands, indian_pines_bands
@@ -16,19 +16,19 @@ from datasets.wavelengths import aviris172_bands, aviris_classic_bands, indian_p
 
 def test_indian_pines_test_split_has_paper_style_shapes_and_meta():
     scenes = datasets.get("indian_pines", split="test")
-    assert len(scenes) == 2
+    assert len(scenes) == 6
     s = scenes[0]
-    assert s.gt.shape == (200, 64, 64) and s.lrhsi.shape == (200, 16, 16)
-    assert s.hrmsi.shape == (4, 64, 64) and s.gt.dtype == torch.float32
+    assert s.gt.shape == (200, 40, 40) and s.lrhsi.shape == (200, 10, 10)
+    assert s.hrmsi.shape == (4, 40, 40) and s.gt.dtype == torch.float32
     assert float(s.gt.min()) == 0.0 and float(s.gt.max()) == 1.0
     m = s.meta
     assert m.ratio == 4 and m.srf.shape == (4, 200) and m.psf.shape == (12, 12)
     assert m.wavelengths_nm.shape == (200,) and m.fwhm_nm.shape == (200,)
     assert m.degradation["srf"]["sensor"] == "landsat8_oli"
     assert m.degradation["srf"]["bands"] == ["2", "3", "4", "5"]
-    assert m.degradation["split"]["tile_rc"] == [0, 81]
+    assert m.degradation["split"]["tile_rc"] == [0, 65]
     assert "10.4231/R7RX991C" in m.source and m.licence.startswith("CC0")
-    raw = torch.from_numpy(load_cube()[0][:, 0:64, 81:145].astype(np.float32))
+    raw = torch.from_numpy(load_cube()[0][:, 0:40, 65:105].astype(np.float32))
     torch.testing.assert_close(s.gt * m.scale + m.offset, raw)
 
 
@@ -43,20 +43,24 @@ def test_indian_pines_is_deterministic_and_noise_follows_the_seed():
 
 
 def test_indian_pines_split_is_spatially_disjoint():
-    check_disjoint({s: list(t) for s, t in SPLITS.items()}, TILE)
+    test = [(y, x) for y, x in SPLITS["test"]]
+    check_disjoint({"test": test[:1], **{f"test{i}": [t] for i, t in enumerate(test[1:])}},
+                   TILES["test"])  # test tiles share no pixel with each other
     for y, x in SPLITS["train"]:
-        assert TRAIN_COLUMNS[0] <= x and x + TILE <= TRAIN_COLUMNS[1] and y + TILE <= 145
+        side = TILES["train"]
+        assert TRAIN_COLUMNS[0] <= x and x + side <= TRAIN_COLUMNS[1] and y + side <= 145
     for y, x in SPLITS["test"]:
-        assert TEST_COLUMNS[0] <= x and x + TILE <= TEST_COLUMNS[1] and y + TILE <= 145
-    assert TRAIN_COLUMNS[1] <= TEST_COLUMNS[0]
-    assert len(datasets.get("indian_pines", split="train")) == 12
+        side = TILES["test"]
+        assert TEST_COLUMNS[0] <= x and x + side <= TEST_COLUMNS[1] and y + side <= 145
+    assert TRAIN_COLUMNS[1] < TEST_COLUMNS[0]  # a separating column, so no tile touches both
+    assert len(datasets.get("indian_pines", split="train")) == 6
     with pytest.raises(ValueError, match="splits"):
         datasets.get("indian_pines", split="val")
 
 
 def test_indian_pines_offers_six_bands_and_sentinel2():
     six = datasets.get("indian_pines", split="test", msi_bands=6)[0]
-    assert six.hrmsi.shape == (6, 64, 64)
+    assert six.hrmsi.shape == (6, 40, 40)
     s2 = datasets.get("indian_pines", split="test", sensor="sentinel2a_msi")[0]
     assert s2.meta.degradation["srf"]["bands"] == ["2", "3", "4", "8"]
 

@@ -48,7 +48,7 @@ def test_evaluate_runs_on_a_registered_dataset(toy, tmp_path):
     csv = tmp_path / "m.csv"
     assert evaluate(["--method", TOY, "--checkpoint", str(run / "last.pth"), "--dataset",
                      "indian_pines", "--out", str(csv)]) == 0
-    assert len(pd.read_csv(csv)) == 4
+    assert len(pd.read_csv(csv)) == 12  # 6 test tiles x 2 conventions
 
 
 def test_evaluate_rejects_a_checkpoint_for_other_bands(toy, tmp_path, capsys):

@@ -180,10 +180,11 @@ def test_latex_escape_handles_specials_and_unicode() -> None:
 def test_write_tables_writes_markdown_and_booktabs_latex(run_dir: Path) -> None:
     paths = write_tables(load_run(run_dir))
     assert sorted(p.name for p in paths) == sorted(
-        ["table1.md", "table1.tex", "metrics.md", "metrics.tex", "cost.md", "cost.tex"])
+        ["table1.md", "table1.tex", "paired.md", "paired.tex", "metrics.md", "metrics.tex",
+         "cost.md", "cost.tex"])
     for path in paths:
         assert path.stat().st_size > 0
-    for name in ("table1.tex", "metrics.tex", "cost.tex"):
+    for name in ("table1.tex", "paired.tex", "metrics.tex", "cost.tex"):
         tex = (run_dir / name).read_text()
         assert tex.count("\\toprule") == tex.count("\\midrule") == tex.count("\\bottomrule") >= 1
         assert "tiny\\_synthetic" in tex or name == "cost.tex"

@@ -60,7 +60,7 @@ _LATEX_SPECIAL = {
     "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
     "±": r"$\pm$", "–": "--", "—": "---", "×": r"$\times$", "°": r"$^\circ$", "σ": r"$\sigma$",
     "µ": r"$\mu$", "†": r"\dag{}", "≈": r"$\approx$", "∝": r"$\propto$", "|": r"\textbar{}",
-    "<": r"\textless{}", ">": r"\textgreater{}",
+    "<": r"\textless{}", ">": r"\textgreater{}", "Δ": r"$\Delta$", "−": r"$-$",
 }
 
 

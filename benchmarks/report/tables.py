@@ -5,6 +5,8 @@
 - ``metrics_table``: every quality metric under both conventions, mean ± std over scenes.
 - ``cost_table``: params, the three counters and what they leave uncounted, latency, memory and
   roofline fraction.
+- ``paired_table``: every quality metric of one convention as per-scene paired differences to
+  the reference method (mean, bootstrap interval, wins/ties/losses; ``benchmarks.report.paired``).
 ``write_tables`` writes each as Markdown and LaTeX into the run directory.
 """
 
@@ -12,6 +14,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
+
+from benchmarks.report.paired import (
+    LEVEL,
+    N_BOOT,
+    RULES,
+    SEED,
+    PairedDifference,
+    choose_reference,
+    paired_to_reference,
+)
 from benchmarks.report.render import Table, to_latex, to_markdown
 from benchmarks.report.rundir import Run
 from benchmarks.report.summary import (
@@ -36,8 +50,9 @@ from benchmarks.report.summary import (
     scenes_of,
     select_published,
     untrained_methods,
+    untrained_names,
 )
-from benchmarks.schema import REAL_QUALITY
+from benchmarks.schema import REAL_QUALITY, UNTRAINED
 from fileio import write_text as write_text_atomic
 
 CONVENTIONS = ("paper", "standard")
@@ -148,12 +163,91 @@ def _cost_shape_note(run: Run, methods: list[str]) -> str:
     return text + "; no count was extrapolated"
 
 
-def table1(run: Run, convention: str = "paper") -> Table:
-    """The HSSDCT paper's Table 1 layout, published (pub.) and measured (meas.) side by side.
+PAIRED_TABLE1 = (("psnr", "ΔPSNR", "dB"), ("sam", "ΔSAM", "deg"))  # (metric, header, unit)
+METRIC_NAMES = {"psnr": "PSNR", "sam": "SAM", "ergas": "ERGAS", "rmse": "RMSE", "ssim": "SSIM",
+                "uiqi": "Q (UIQI)", "cc": "CC"}
+
+
+class _Paired:
+    """Paired differences to the run's reference, computed once per (metric, convention,
+    dataset), and the words that replace them: "reference" on the reference's own row,
+    "untrained" for untrained methods."""
+
+    def __init__(self, run: Run, reference: str | None) -> None:
+        self.run = run
+        self.reference, self.choice_note = choose_reference(run, reference)
+        self.label = method_label(run, self.reference) if self.reference else "(none)"
+        self.untrained = untrained_names(run.rows)
+        self._cache: dict[tuple[str, str, str | None], dict[str, PairedDifference]] = {}
+
+    def get(self, method: str, metric: str, convention: str,
+            dataset: str | None) -> PairedDifference | str:
+        """The method's PairedDifference, or the word its cells read instead."""
+        if method == self.reference:
+            return "reference"
+        if method in self.untrained:
+            return UNTRAINED
+        if self.reference is None:
+            return DASH
+        key = (metric, convention, dataset)
+        if key not in self._cache:
+            self._cache[key] = paired_to_reference(self.run.rows, self.reference, metric,
+                                                   convention, dataset)
+        return self._cache[key].get(method, DASH)
+
+    def cells(self, method: str, metric: str, convention: str, dataset: str | None) -> list[str]:
+        """``["+1.23 [+0.80, +1.70]", "5/0/1"]``, or the word and the dash."""
+        diff = self.get(method, metric, convention, dataset)
+        if isinstance(diff, str):
+            return [diff, DASH]
+        return [diff.cell(RULES[metric].spec), diff.wtl()]
+
+    def method_text(self, diff: str) -> str:
+        return f"{diff} vs {self.label}"
+
+    def note(self, metrics: list[str], methods: list[str], convention: str,
+             datasets: list[str | None]) -> str:
+        """What the paired columns mean: differences, interval, tolerances and n per method."""
+        ref = self.label
+        rules = "; ".join(
+            f"{METRIC_NAMES[m]} {RULES[m].tolerance_text()}, "
+            f"{'higher' if RULES[m].higher_is_better else 'lower'} is better" for m in metrics)
+        counts = {}
+        for m in methods:
+            diffs = [self.get(m, metric, convention, d) for metric in metrics for d in datasets]
+            ns = {d.n for d in diffs if isinstance(d, PairedDifference)}
+            if ns:
+                counts[method_label(self.run, m)] = " or ".join(str(n) for n in sorted(ns))
+        if not counts:
+            n_text = "none"
+        elif len(set(counts.values())) == 1:
+            n_text = f"{next(iter(counts.values()))} for every method"
+        else:
+            n_text = ", ".join(f"{label} {n}" for label, n in counts.items())
+        return (f"Δ vs {ref}: per-scene paired differences (method - {ref}) over the scenes that "
+                f"both scored ok (finite values), mean and bootstrap percentile {LEVEL:.0%} "
+                f"interval of that mean ({N_BOOT} resamples, seed {SEED}; none with one scene, "
+                f"shown as (n=1); rough below about 10 scenes, where a percentile bootstrap is "
+                f"too narrow); W/T/L = scenes where the method is better than {ref} by more "
+                f"than the tie tolerance / within it / worse by more than it; tie tolerances: "
+                f"{rules}; scenes compared (n): {n_text}")
+
+
+def table1(run: Run, convention: str = "paper", reference: str | None = None) -> Table:
+    """The HSSDCT paper's Table 1 layout, published (pub.) and measured (meas.) side by side,
+    then PSNR and SAM as paired differences to a reference method.
 
     Measured PSNR/SAM: mean over each method's ok scenes of the ``convention`` rows. Measured
     params and FLOPs: the method's cost columns. Missing values show "–", failures "error".
+    ΔPSNR (dB) / ΔSAM (deg): mean per-scene difference (method - reference) with its bootstrap
+    95% interval, and W/T/L (``benchmarks.report.paired``). ``reference``: a method name (default
+    run.json's ``reference``, else hssdct; when it has no real quality in the run, the best
+    measured method by mean PSNR, and the notes say so).
     """
+    return _table1(run, convention, _Paired(run, reference))
+
+
+def _table1(run: Run, convention: str, paired: _Paired) -> Table:
     _check_convention(convention)
     keys, with_dataset = _keys(run)
     methods = list(dict.fromkeys(m for _, m in keys))
@@ -165,6 +259,9 @@ def table1(run: Run, convention: str = "paper") -> Table:
         ("PSNR (dB)", "pub."), ("PSNR (dB)", "meas."),
         ("SAM (deg)", "pub."), ("SAM (deg)", "meas."),
     ]
+    for _, header, unit in PAIRED_TABLE1:
+        group = f"{paired.method_text(header)} ({unit})"
+        columns += [(group, f"mean [{LEVEL:.0%} CI]"), (group, "W/T/L")]
     rows = []
     for dataset, m in keys:
         pub = select_published(run, m) or {}
@@ -183,12 +280,16 @@ def table1(run: Run, convention: str = "paper") -> Table:
             measured(run.rows, m, "psnr", convention, dataset).cell(".3f"),
             fmt_num(pub.get("sam"), ".3f"),
             measured(run.rows, m, "sam", convention, dataset).cell(".3f"),
-        ])
+        ] + [cell for metric, _, _ in PAIRED_TABLE1
+             for cell in paired.cells(m, metric, convention, dataset)])
     notes = [
         f"Run {_run_id(run)}",
         *_dataset_notes(run),
         f"meas. PSNR/SAM: mean over each method's ok scenes under {CONVENTION_TEXT[convention]}; "
         "(k/n ok) = mean over k of n scenes",
+        paired.note([metric for metric, _, _ in PAIRED_TABLE1], methods, convention,
+                    list(dict.fromkeys(d for d, _ in keys))),
+        paired.choice_note,
         _published_note(run, methods),
         COUNTER_TEXT,
         *_analytic_note(run, methods),
@@ -206,9 +307,65 @@ def table1(run: Run, convention: str = "paper") -> Table:
     )
 
 
-def table1_markdown(run: Run, convention: str = "paper") -> str:
+def table1_markdown(run: Run, convention: str = "paper", reference: str | None = None) -> str:
     """Table 1 as Markdown (what the CLI prints)."""
-    return to_markdown(table1(run, convention))
+    return to_markdown(table1(run, convention, reference))
+
+
+def _has_metric(run: Run, metric: str, convention: str) -> bool:
+    """True when some row of ``convention`` has a finite value of ``metric``."""
+    if metric not in run.rows:
+        return False
+    values = pd.to_numeric(run.rows.loc[run.rows["convention"] == convention, metric],
+                           errors="coerce").to_numpy(dtype=float)
+    return bool(np.isfinite(values).any())
+
+
+def paired_table(run: Run, convention: str = "paper", reference: str | None = None) -> Table:
+    """Every quality metric of ``convention`` (those of QUALITY_COLUMNS with a rule in
+    ``paired.RULES`` and a finite value in some row) as paired differences to the reference:
+    one row per metric and method with n (scenes compared), the mean difference (method -
+    reference, metric units), its bootstrap 95% interval and W/T/L. ``reference``: as in
+    ``table1``."""
+    return _paired_table(run, convention, _Paired(run, reference))
+
+
+def _paired_table(run: Run, convention: str, paired: _Paired) -> Table:
+    _check_convention(convention)
+    keys, with_dataset = _keys(run)
+    methods = list(dict.fromkeys(m for _, m in keys))
+    metrics = [c for c, _, _ in QUALITY_COLUMNS if c in RULES and _has_metric(run, c, convention)]
+    group = paired.method_text("Δ")
+    columns = [("", "Metric"), ("", "Method")] + ([("", "Dataset")] if with_dataset else []) + [
+        ("", "n"), (group, "mean"), (group, f"{LEVEL:.0%} CI"), ("", "W/T/L"),
+    ]
+    headers = {c: header for c, header, _ in QUALITY_COLUMNS}
+    rows = []
+    for metric in metrics:
+        spec = RULES[metric].spec
+        for dataset, m in keys:
+            diff = paired.get(m, metric, convention, dataset)
+            cells = ([DASH, diff, DASH, DASH] if isinstance(diff, str) else
+                     [str(diff.n), diff.mean_cell(spec), diff.interval_cell(spec), diff.wtl()])
+            rows.append([headers[metric], method_label(run, m)]
+                        + ([dataset] if with_dataset else []) + cells)
+    excluded = [headers[c] for c, _, _ in QUALITY_COLUMNS if c not in RULES]
+    notes = [
+        f"Run {_run_id(run)}",
+        *_dataset_notes(run),
+        f"Convention: {CONVENTION_TEXT[convention]}",
+        paired.note(metrics, methods, convention, list(dict.fromkeys(d for d, _ in keys))),
+        paired.choice_note,
+        "Units of mean and CI: the metric's (PSNR dB, SAM degrees; RMSE on [0, 1] under standard, "
+        "in the GT's units under paper)"
+        + (f"; not compared: {', '.join(excluded)} (a count, not a quality)" if excluded else ""),
+        *_untrained_note(run, methods),
+        *_error_note(run, methods),
+    ]
+    n_text = 3 if with_dataset else 2
+    return Table(title=f"Paired differences to {paired.label}, {convention} convention",
+                 columns=columns, rows=rows, notes=notes, label=f"tab:paired-{convention}",
+                 align=["l"] * n_text + ["r"] * (len(columns) - n_text))
 
 
 def metrics_table(run: Run) -> Table:
@@ -360,19 +517,21 @@ def cost_table(run: Run) -> Table:
                  label="tab:cost")
 
 
-def write_tables(run: Run, convention: str = "paper") -> list[Path]:
-    """Write table1, metrics and cost as .md and .tex into the run directory (atomically).
+def write_tables(run: Run, convention: str = "paper", reference: str | None = None) -> list[Path]:
+    """Write table1, paired, metrics and cost as .md and .tex into the run directory (atomically).
 
-    table1.* holds Table 1 under ``convention`` first, then under the other convention.
-    Returns the paths written.
+    table1.* and paired.* hold their table under ``convention`` first, then under the other
+    convention. ``reference``: the paired columns' reference method (see ``table1``). Returns the
+    paths written.
     """
     _check_convention(convention)
     order = [convention] + [c for c in CONVENTIONS if c != convention]
-    first = [table1(run, c) for c in order]
-    outputs = {
-        "table1.md": "\n".join(to_markdown(t) for t in first),
-        "table1.tex": "\n".join(to_latex(t) for t in first),
-    }
+    outputs = {}
+    paired = _Paired(run, reference)  # one bootstrap per (metric, convention, dataset, method)
+    for name, make in (("table1", _table1), ("paired", _paired_table)):
+        tables = [make(run, c, paired) for c in order]
+        outputs[f"{name}.md"] = "\n".join(to_markdown(t) for t in tables)
+        outputs[f"{name}.tex"] = "\n".join(to_latex(t) for t in tables)
     for name, table in (("metrics", metrics_table(run)), ("cost", cost_table(run))):
         outputs[f"{name}.md"] = to_markdown(table)
         outputs[f"{name}.tex"] = to_latex(table)
