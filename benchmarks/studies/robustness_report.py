@@ -205,6 +205,11 @@ def write_report(rows: pd.DataFrame, out: Path, *, axes: Sequence[str], referenc
     base = axis_rows(rows, axes[0], AXES[axes[0]].base) if axes else rows.iloc[0:0]
     chosen, note = choose_reference(Run(out, base.copy(), info={"reference": reference}),
                                     reference)
+    reasons = _na_reason(base, reference)
+    if chosen not in (None, reference) and reasons:
+        note = (f"{labels.get(reference, reference)} was not measured ({reasons}), so "
+                f"differences are to {labels[chosen]}, the best measured method by mean PSNR at "
+                "the base condition; choose another with --reference")
     n_scenes = rows.loc[rows["status"] != NA, "scene"].nunique()
     parts = ["# Quality under degradations", "",
              f"{rows['method'].nunique()} methods on {dataset} ({n_scenes} scenes), one axis at "
