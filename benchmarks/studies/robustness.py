@@ -58,9 +58,6 @@ class Condition:
     key: str
     settings: dict[str, Any] = field(default_factory=dict)
 
-    def value(self, axis: str) -> Any:
-        return self.settings.get(AXES[axis].column, BASE[AXES[axis].column])
-
 
 def conditions(axes: Sequence[str]) -> list[Condition]:
     """The base condition, then each axis's other values, in the order of ``AXES``."""

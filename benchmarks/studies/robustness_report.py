@@ -187,8 +187,7 @@ def plot(table: pd.DataFrame, axes: Sequence[str], convention: str, labels: dict
         fig.legend(list(shown.values()), list(shown), loc="outside right center", fontsize=7)
     add_title(fig, f"Quality under degradations, one axis at a time ({convention} convention; "
                    "mean over scenes)")
-    missing = [labels.get(n, n) for n in names if n not in {k for k in shown}
-               and labels.get(n, n) not in shown]
+    missing = [labels.get(n, n) for n in names if labels.get(n, n) not in shown]
     if missing:
         add_note(fig, "Not shown (not measured: no weights, or failed): " + ", ".join(missing))
     return save_png(fig, path, DPI)
