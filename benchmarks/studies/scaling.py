@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 import time
 from dataclasses import dataclass
@@ -136,14 +137,16 @@ def study_in_child(name: str, sizes: list[int], deadline_s: float, progress: str
 
 
 def study_method(name: str, sizes: list[int], share_s: float, limits: Limits, device: str,
-                 progress: Path) -> list[dict[str, Any]]:
+                 progress: Path, left_s: float = math.inf) -> list[dict[str, Any]]:
     """All sizes of one method in one child process (its share of the budget as the deadline);
-    a child that runs out of memory or time keeps the rows it finished."""
+    a child that runs out of memory or time keeps the rows it finished. The child is stopped
+    after its share plus a minute (a size that started in time may finish), and never after
+    ``left_s``, what is left of the whole study's budget."""
     try:
         return run_isolated(study_in_child, {"name": name, "sizes": sizes,
                                              "deadline_s": share_s, "progress": str(progress),
                                              "device": device},
-                            timeout_s=min(limits.timeout_s, share_s) + 60,
+                            timeout_s=max(1.0, min(limits.timeout_s, share_s + 60, left_s)),
                             max_rss_gb=limits.max_rss_gb)
     except ChildError as exc:
         rows = json.loads(progress.read_text()) if progress.exists() else []
@@ -193,10 +196,11 @@ def run(out: Path, names: list[str], sizes: list[int], budget_s: float, limits: 
         todo = {name: left for name in names if (left := sizes_left(rows, name, pass_sizes))}
         for i, (name, left) in enumerate(tqdm(todo.items(), desc=f"scaling study, pass {k + 1}",
                                               unit="method")):
-            share = (budget_s - (time.perf_counter() - start)) / (len(todo) - i)
+            left_s = budget_s - (time.perf_counter() - start)
+            share = left_s / (len(todo) - i)
             progress = out / "progress" / f"{name}.json"
             progress.unlink(missing_ok=True)
-            for row in study_method(name, left, share, limits, device, progress):
+            for row in study_method(name, left, share, limits, device, progress, left_s):
                 save(row)
             progress.unlink(missing_ok=True)
     (out / "progress").rmdir()
