@@ -146,3 +146,16 @@ def test_deep_method_runs_with_a_checkpoint_and_a_band_mismatch_is_an_error_row(
 def test_cli_rejects_an_unknown_axis(capsys):
     assert robustness.main(["--axes", "misalignment,blur"]) == 2
     assert "unknown axis blur" in capsys.readouterr().err
+
+
+def test_study_on_the_paper_layout_reads_the_misaligned_keys_and_adds_noise(tmp_path):
+    from tests.toys import write_paper_layout
+
+    lists = write_paper_layout(tmp_path / "data", {"test": 2}, misaligned=True)
+    study = robustness.Study("paper", "test", str(tmp_path / "data"), ["bicubic"])
+    rows = robustness.run(study, tmp_path / "study", ["misalignment", "noise", "psf"])
+    ok = rows[(rows["status"] == "ok") & (rows["convention"] == "standard")]
+    psnr = ok.groupby("condition")["psnr"].mean()
+    # lrhsi3 is the LR-HSI rolled by 3 px, and noise is added to the stored inputs
+    assert psnr["base"] > psnr["misalignment=3"] and psnr["base"] > psnr["noise=20"]
+    assert lists["test"].exists() and ok["scene"].nunique() == 2

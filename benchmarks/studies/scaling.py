@@ -14,8 +14,9 @@ what is left of ``--budget-s`` (deep methods go last, so they also get what the 
 left); a size whose predicted time (the
 last size's, scaled by the pixel ratio) exceeds what is left of the share is not attempted, nor
 are larger ones, and a size that fails or runs out of memory or time ends the method: each such
-size is a row with the reason. Rows are written atomically after every method, so ``--resume``
-continues a stopped study.
+size is a row with the reason. No child outlives the whole budget: its timeout is at most what
+is left of ``--budget-s``, and a method is not started with less than ``MIN_CHILD_S`` left. Rows
+are written atomically after every method, so ``--resume`` continues a stopped study.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ LATENCY_BUDGET_S = 2.0
 LATENCY_MIN_ITERS = 3
 ROWS = "rows.csv"
 COUNTING = "counting"  # the reason of a progress row whose counts are running
+MIN_CHILD_S = 20.0  # a method is not started with less than this left of the study's budget
 
 
 @dataclass(frozen=True)
@@ -146,7 +148,7 @@ def study_method(name: str, sizes: list[int], share_s: float, limits: Limits, de
         return run_isolated(study_in_child, {"name": name, "sizes": sizes,
                                              "deadline_s": share_s, "progress": str(progress),
                                              "device": device},
-                            timeout_s=max(1.0, min(limits.timeout_s, share_s + 60, left_s)),
+                            timeout_s=min(limits.timeout_s, share_s + 60, left_s),
                             max_rss_gb=limits.max_rss_gb)
     except ChildError as exc:
         rows = json.loads(progress.read_text()) if progress.exists() else []
@@ -197,6 +199,11 @@ def run(out: Path, names: list[str], sizes: list[int], budget_s: float, limits: 
         for i, (name, left) in enumerate(tqdm(todo.items(), desc=f"scaling study, pass {k + 1}",
                                               unit="method")):
             left_s = budget_s - (time.perf_counter() - start)
+            if left_s < MIN_CHILD_S:
+                for hr in left:
+                    save(skipped(name, hr, f"not attempted: the study's {budget_s:.0f} s budget "
+                                           "is spent"))
+                continue
             share = left_s / (len(todo) - i)
             progress = out / "progress" / f"{name}.json"
             progress.unlink(missing_ok=True)
