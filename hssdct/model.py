@@ -398,15 +398,20 @@ class HTB(nn.Module):
         context = self.sscl.features.context(padded)
         bias = self.sscl.pooled_bias()
         rows = strip_rows(padded, self.window, self.chunk_tokens)
-        strips = []
-        for top in range(0, height, rows):  # the last strip also takes all padded rows
-            bottom = top + rows if top + rows < height else padded.shape[1]
-            y = self.sscl.correlate(padded[:, top:bottom], context[:, top:bottom], bias)
-            keep = min(bottom, height) - top
-            strips.append(self._finish(x[:, top:top + keep], y[:, :keep, :width]))
-        return strips[0] if len(strips) == 1 else torch.cat(strips, dim=1)
+        n = -(-height // rows)
+        keep = [rows] * (n - 1) + [height - rows * (n - 1)]
+        sizes = keep[:-1] + [padded.shape[1] - rows * (n - 1)]  # the last takes the padded rows
+        # split, not slicing: one backward concatenation instead of a full-size zero gradient
+        # per strip and input
+        parts = zip(x.split(keep, 1), padded.split(sizes, 1), context.split(sizes, 1), keep,
+                    strict=True)
+        strips = [self._finish(xs, self.sscl.correlate(ps, cs, bias), k, width)
+                  for xs, ps, cs, k in parts]
+        return strips[0] if n == 1 else torch.cat(strips, dim=1)
 
-    def _finish(self, x: Tensor, y: Tensor) -> Tensor:
+    def _finish(self, x: Tensor, y: Tensor, rows: int, width: int) -> Tensor:
+        if y.shape[1] != rows or y.shape[2] != width:  # crop the padding
+            y = y[:, :rows, :width]
         x = x + self.norm1(y)
         return x + self.norm2(self.mlp(x))
 
@@ -548,11 +553,8 @@ class RefineBlock(DenseResidualGroup):
             raise ValueError(f"final block needs sides that are multiples of {ws}, "
                              f"got {height}x{width}")
         rows = strip_rows(x, ws, self.chunk_tokens)
-        strips = []
-        for top in range(0, height, rows):
-            strip = x[:, top:top + rows]
-            out = super().forward(window_partition(strip, ws))
-            strips.append(window_reverse(out, ws, strip.shape[1], width))
+        strips = [window_reverse(super(RefineBlock, self).forward(window_partition(strip, ws)), ws,
+                                 strip.shape[1], width) for strip in x.split(rows, 1)]
         return strips[0] if len(strips) == 1 else torch.cat(strips, dim=1)
 
 
