@@ -39,18 +39,21 @@ def oracle() -> dict[str, np.ndarray]:
         return {k: data[k] for k in data.files}
 
 
-@pytest.fixture(scope="module", params=[torch.float32, torch.float64], ids=["fp32", "fp64"])
+@pytest.fixture(scope="module", params=[(torch.float32, None), (torch.float64, None),
+                                        (torch.float64, 64)], ids=["fp32", "fp64", "fp64-strips"])
 def gradients(request) -> dict[str, torch.Tensor]:
-    """Our gradients (official keys, plus input/lrhsi and input/hrmsi), in train mode."""
+    """Our gradients (official keys, plus input/lrhsi and input/hrmsi), in train mode; the
+    ``strips`` case runs every block in strips of 64 tokens (many strips per block)."""
+    dtype, chunk_tokens = request.param
     meta = oracle_meta()
     model = from_official(oracle_state_dict(meta["state_dict"], meta["salt"]),
-                          **oracle_config(meta)).to(request.param).train()
+                          chunk_tokens=chunk_tokens, **oracle_config(meta)).to(dtype).train()
     with np.load(FIXTURES / "hssdct_small.npz") as data:
-        lr = torch.from_numpy(data["input/lrhsi"]).to(request.param).requires_grad_()
-        hr = torch.from_numpy(data["input/hrmsi"]).to(request.param).requires_grad_()
+        lr = torch.from_numpy(data["input/lrhsi"]).to(dtype).requires_grad_()
+        hr = torch.from_numpy(data["input/hrmsi"]).to(dtype).requires_grad_()
     out = model(lr, hr)
     weight = torch.randn(out.shape, generator=torch.Generator().manual_seed(LOSS_WEIGHT_SEED))
-    (out * weight.to(request.param)).sum().backward()
+    (out * weight.to(dtype)).sum().backward()
     grads = {official_key(k): p.grad for k, p in model.named_parameters() if p.grad is not None}
     return {**grads, "input/lrhsi": lr.grad, "input/hrmsi": hr.grad}
 
