@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 import traceback
+from pathlib import Path
 
 
 class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
@@ -41,3 +42,35 @@ def report_error(exc: BaseException, debug: bool, code: int = 2) -> int:
     if debug:
         traceback.print_exception(exc)
     return code
+
+
+def method_names(text: str) -> list[str]:
+    """``--methods`` as registry names: "all", or a comma-separated list of registered names
+    (ValueError naming the unknown ones)."""
+    import methods  # here, so that commands without methods do not import torch
+
+    registered = methods.list_methods()
+    if text == "all":
+        return registered
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    unknown = [n for n in names if n not in registered]
+    if unknown:
+        raise ValueError(f"unknown method(s) {unknown}; registered: {', '.join(registered)}")
+    return names
+
+
+def checkpoint_paths(items: list[str], names: list[str]) -> dict[str, Path]:
+    """``--checkpoint NAME=PATH`` items; ValueError for a malformed item, a missing file, or a
+    NAME that is not among the run's methods (a misspelling would silently train instead)."""
+    found = {}
+    for item in items:
+        name, sep, path = item.partition("=")
+        if not sep or not name or not path:
+            raise ValueError(f"--checkpoint expects NAME=PATH, got {item!r}")
+        if name not in names:
+            raise ValueError(f"--checkpoint {name}: {name!r} is not among --methods "
+                             f"({', '.join(names)})")
+        if not Path(path).is_file():
+            raise ValueError(f"--checkpoint {name}: no such file {path}")
+        found[name] = Path(path)
+    return found

@@ -30,7 +30,7 @@ import datasets
 import fileio
 import methods
 from benchmarks import provenance
-from benchmarks.cli import HelpFormatter, report_error
+from benchmarks.cli import HelpFormatter, checkpoint_paths, method_names, report_error
 from benchmarks.cost.isolate import ChildError, run_isolated
 from benchmarks.lock import run_lock
 from benchmarks.measure import (
@@ -136,35 +136,6 @@ def _run_id() -> str:
     return datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
 
 
-def _checkpoints(items: list[str], names: list[str]) -> dict[str, Path]:
-    """``--checkpoint NAME=PATH`` items; ValueError for a malformed item, a missing file, or a
-    NAME that is not among the run's methods (a misspelling would silently train instead)."""
-    found = {}
-    for item in items:
-        name, sep, path = item.partition("=")
-        if not sep or not name or not path:
-            raise ValueError(f"--checkpoint expects NAME=PATH, got {item!r}")
-        if name not in names:
-            raise ValueError(f"--checkpoint {name}: {name!r} is not among --methods "
-                             f"({', '.join(names)})")
-        if not Path(path).is_file():
-            raise ValueError(f"--checkpoint {name}: no such file {path}")
-        found[name] = Path(path)
-    return found
-
-
-def _method_names(text: str) -> list[str]:
-    registered = methods.list_methods()
-    if text == "all":
-        return registered
-    names = [n.strip() for n in text.split(",") if n.strip()]
-    unknown = [n for n in names if n not in registered]
-    if unknown:
-        raise ValueError(f"unknown method(s) {unknown}; registered: {', '.join(registered)}")
-    return names
-
-
-
 class StageClock:
     """Wall seconds per stage of one method (``STAGES``), each stage announced by ``progress``."""
 
@@ -195,8 +166,8 @@ class BenchmarkRun:
         self.device = provenance.resolve_device(args.device)
         self.out: Path = args.out or Path("results") / _run_id()
         self.run_id = self.out.name
-        self.names = _method_names(args.methods)
-        self.checkpoints = _checkpoints(args.checkpoint, self.names)
+        self.names = method_names(args.methods)
+        self.checkpoints = checkpoint_paths(args.checkpoint, self.names)
         if args.reference is not None and args.reference not in self.names:
             raise ValueError(f"--reference {args.reference}: not one of this run's methods "
                              f"({', '.join(self.names)})")

@@ -40,7 +40,13 @@ import datasets
 import fileio
 import methods
 from benchmarks import provenance
-from benchmarks.cli import HelpFormatter, add_debug_arg, report_error
+from benchmarks.cli import (
+    HelpFormatter,
+    add_debug_arg,
+    checkpoint_paths,
+    method_names,
+    report_error,
+)
 from benchmarks.quality import score_scene
 from benchmarks.scenes import SceneCache, add_anchors
 from benchmarks.schema import file_stem
@@ -270,31 +276,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def _checkpoints(items: list[str]) -> dict[str, Path]:
-    found = {}
-    for item in items:
-        name, sep, path = item.partition("=")
-        if not sep or not name or not path:
-            raise ValueError(f"--checkpoint takes NAME=PATH, got {item!r}")
-        methods.get(name)
-        if not Path(path).is_file():
-            raise ValueError(f"--checkpoint {name}: {path} is not a file")
-        found[name] = Path(path)
-    return found
-
-
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
-        names = methods.list_methods() if args.methods == "all" else [
-            n.strip() for n in args.methods.split(",") if n.strip()]
-        for name in names:
-            methods.get(name)
+        names = method_names(args.methods)
         axes = [a.strip() for a in args.axes.split(",") if a.strip()]
         unknown = [a for a in axes if a not in AXES]
         if unknown:
             raise ValueError(f"unknown axis {', '.join(unknown)}; axes: {', '.join(AXES)}")
-        study = Study(args.dataset, args.split, args.root, names, _checkpoints(args.checkpoint),
+        study = Study(args.dataset, args.split, args.root, names, checkpoint_paths(args.checkpoint, names),
                       args.weights, provenance.resolve_device(args.device), args.seed)
         frame = run(study, args.out, axes, args.resume, args.reference, args.convention)
     except Exception as exc:  # noqa: BLE001 - one line for the user, traceback with --debug

@@ -35,7 +35,7 @@ from tqdm import tqdm
 
 import fileio
 import methods
-from benchmarks.cli import HelpFormatter, add_debug_arg, report_error
+from benchmarks.cli import HelpFormatter, add_debug_arg, method_names, report_error
 from benchmarks.cost.isolate import ChildError, run_isolated
 from benchmarks.measure import counts_in_child, speed_in_child
 from benchmarks.shapes import PAPER_INPUT, InputShape
@@ -237,10 +237,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
-        names = methods.list_methods() if args.methods == "all" else [
-            n.strip() for n in args.methods.split(",") if n.strip()]
-        for name in names:
-            methods.get(name)
+        names = method_names(args.methods)
         frame = run(args.out, names, sorted(set(args.sizes)), args.budget_s,
                     Limits(args.timeout_s, args.max_rss_gb), args.device, args.resume)
     except Exception as exc:  # noqa: BLE001 - one line for the user, traceback with --debug

@@ -26,6 +26,7 @@ COUNTER_COLUMNS = {"hooks": "gmac_hooks", "fvcore": "gmac_fvcore",
 QUANTITIES = {**{column: f"FLOPs ({counter})" for counter, column in COUNTER_COLUMNS.items()},
               "latency_median_s": "latency", "forward_mem_gb": "memory"}
 FLOP_EXPONENT_TOLERANCE = 0.05  # a FLOP exponent further than this from 1 is flagged
+MEMORY_FLOOR_GB = 0.05  # forward memory below this is allocator noise: not used in the fits
 SMOKE_HR = (64, 128)  # the smoke profile counts at LR 16 and 32 and extrapolates in pixels
 FIGURES = {"cost": ("gmac_flop_counter", "GMAC (torch flop_counter, every product)"),
            "latency": ("latency_median_s", "latency, median (s)"),
@@ -41,7 +42,7 @@ def fits(rows: pd.DataFrame) -> pd.DataFrame:
             if column not in group:
                 continue
             points = group[["pixels", column]].dropna()
-            points = points[points[column] > 0]
+            points = points[points[column] > (MEMORY_FLOOR_GB if column == "forward_mem_gb" else 0)]
             if len(points) < 2:
                 continue
             law = fit_power_law(points["pixels"].to_numpy(), points[column].to_numpy())
@@ -98,7 +99,8 @@ def exponent_table(fit: pd.DataFrame) -> Table:
                         "Classical methods run numpy/scipy work that no FLOP counter sees: "
                         "latency and memory only.",
                         "memory: peak resident memory during the forwards minus before them "
-                        "(CPU: VmHWM); small at small sizes, where allocator noise dominates."])
+                        "(CPU: VmHWM), fitted over the sizes where it is at least "
+                        f"{MEMORY_FLOOR_GB} GB: below that, allocator noise dominates."])
 
 
 def extrapolation_table(errors: pd.DataFrame) -> Table:
