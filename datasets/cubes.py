@@ -1,7 +1,9 @@
 """Reading a full hyperspectral cube and its band table, for ``datasets.prepare``.
 
-Formats: MATLAB ``.mat`` (v5/v7; v7.3 is HDF5 and is refused with a hint), ``.npy``, ``.npz``,
-and ENVI ``.hdr``/``.img`` through the ``spectral`` package. Wavelengths come from, in order: an
+Formats: MATLAB ``.mat`` (v5/v7 through scipy; v7.3, which is HDF5, through h5py), ``.npy``,
+``.npz``, and ENVI ``.hdr``/``.img`` through the ``spectral`` package. MATLAB stores arrays
+column-major, so h5py sees a v7.3 array's axes reversed; they are reversed back, and a cube saved
+in MATLAB as H x W x C reads as (H, W, C) from either version. Wavelengths come from, in order: an
 explicit band-table file, the ENVI header, or ``wavelengths_nm``/``fwhm_nm`` arrays beside the
 cube in a .npz/.mat. A table given in micrometres (all centres < 30) is converted to nm. Missing
 FWHM is estimated as the spacing between neighbouring centres (recorded as such).
@@ -84,9 +86,8 @@ def _read_arrays(path: str) -> dict[str, np.ndarray]:
 
             try:
                 m = scipy.io.loadmat(path)
-            except NotImplementedError as err:  # v7.3
-                raise DataError(path, "MATLAB v7.3 (HDF5) file", "a v5/v7 .mat (save -v7) or a "
-                                ".npy") from err
+            except NotImplementedError:  # v7.3: HDF5
+                return _read_mat73(path)
             return {k: v for k, v in m.items()
                     if not k.startswith("__") and isinstance(v, np.ndarray)}
         if ext == ".npz":
@@ -100,6 +101,15 @@ def _read_arrays(path: str) -> dict[str, np.ndarray]:
         raise DataError(path, f"cannot be read ({type(err).__name__}: {err})",
                         f"a valid {ext} file") from err
     raise DataError(path, f"unknown extension {ext!r}", ".mat, .npy, .npz or ENVI .hdr/.img")
+
+
+def _read_mat73(path: str) -> dict[str, np.ndarray]:
+    """The numeric top-level arrays of a MATLAB v7.3 file, axes in MATLAB's order."""
+    import h5py
+
+    with h5py.File(path, "r") as f:
+        return {k: np.asarray(v).transpose() for k, v in f.items()
+                if isinstance(v, h5py.Dataset) and np.issubdtype(v.dtype, np.number)}
 
 
 def _read_envi(path: str) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:

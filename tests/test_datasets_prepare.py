@@ -157,3 +157,32 @@ def test_tile_warning_names_the_methods_and_the_smallest_tile_that_suits_all():
     assert "deep_b (LR side a multiple of 2)" in text and "deep_a" not in text
     assert "smallest HR tile (--tile) that suits every method is 40 px" in text
     assert "deep_a (LR side >= 9)" in tile_warning(8, 4, limits)
+
+
+def write_mat73(path, arrays: dict[str, np.ndarray]) -> None:
+    """A MATLAB v7.3 file as MATLAB writes one: HDF5 after a 512-byte user block that starts with
+    the MAT header (version 0x0200), each array stored column-major (h5py sees its axes reversed)."""
+    import h5py
+
+    with h5py.File(path, "w", userblock_size=512) as f:
+        for key, value in arrays.items():
+            f.create_dataset(key, data=np.asarray(value).transpose())
+    text = b"MATLAB 7.3 MAT-file, Platform: GLNXA64, Created on: Wed Dec  2 00:00:00 2026 HDF5 schema 1.00 ."
+    header = text.ljust(116, b" ") + b"\x00" * 8 + b"\x00\x02" + b"IM"
+    with open(path, "r+b") as f:
+        f.write(header)
+
+
+def test_mat73_reads_in_matlab_orientation(tmp_path):
+    """A Chikusei-like v7.3 file (H x W x C in MATLAB, H != W) reads as (H, W, C), not transposed."""
+    cube = (np.random.default_rng(1).random((40, 24, C)) * 1000).astype(np.float32)
+    cube[:3] = 0.0  # a dark top band of rows: a transposed read would make it a column band
+    write_mat73(tmp_path / "chikusei_like.mat", {"chikusei": cube, "wavelengths": WL[None, :]})
+    with pytest.raises(NotImplementedError):  # scipy sees a true v7.3 file
+        scipy.io.loadmat(tmp_path / "chikusei_like.mat")
+    read = read_cube(str(tmp_path / "chikusei_like.mat"))
+    assert read.key == "chikusei" and read.data.shape == (40, 24, C)
+    assert np.array_equal(read.data, cube)
+    np.testing.assert_allclose(read.wavelengths_nm, WL)
+    with pytest.raises(DataError, match=r"chikusei_like\.mat:x: missing key"):
+        read_cube(str(tmp_path / "chikusei_like.mat"), key="x")
