@@ -3,10 +3,14 @@ Assorted Pixel Camera", IEEE TIP 19(9), 2010) read as it is distributed.
 
 The download unpacks to one folder per scene, often nested twice (``balloons_ms/balloons_ms/``),
 each holding 31 PNGs ``<scene>_ms_NN.png``: band NN = 01 .. 31 is 400 .. 700 nm in 10 nm steps,
-512 x 512. The PNGs are 16-bit greyscale, except in some scenes (``watercolors_ms``) whose PNGs
-are 8-bit with several channels; this reader takes each file at its own bit depth (Pillow, no
-conversion to 8 bits) and divides it by that depth's maximum (65535 or 255), so every cube is
-reflectance-like on [0, 1].
+512 x 512, 16-bit greyscale (the database's page). Every file is read at its own bit depth
+(Pillow, no conversion to 8 bits: loaders built on ``cv2.imread`` defaults or ``convert('L')``
+keep 8 of the 16 bits) and divided by that depth's maximum (65535 or 255), so every cube is
+reflectance-like on [0, 1]. Bands are ordered by their number, never by a directory listing (a
+plain sort puts the scene's ``<scene>_RGB.bmp`` first). ``watercolors_ms`` is stored as
+multi-channel images, in a way no source documents: a multi-channel file whose colour channels
+are equal gives that channel; one whose channels differ is refused with a message, rather than
+converted by a guess (several toolboxes leave the scene out).
 
 - ``scene_folders(root)``: the folders under ``root`` that hold a CAVE band stack, by scene name.
 - ``read_scene(folder)``: (31, H, W) float32 on [0, 1], bands in wavelength order.
@@ -51,8 +55,8 @@ def band_files(folder: str | Path) -> list[Path]:
 
 
 def read_band(path: str | Path) -> np.ndarray:
-    """One band PNG as (H, W) float32 on [0, 1], at the file's own bit depth: 16-bit greyscale
-    divided by 65535, 8-bit by 255 (of a multi-channel 8-bit file, its first channel)."""
+    """One band PNG as (H, W) float32 on [0, 1], at the file's own bit depth: 16-bit divided by
+    65535, 8-bit by 255. A multi-channel file must have equal colour channels (alpha ignored)."""
     from PIL import Image, UnidentifiedImageError
 
     try:
@@ -61,7 +65,13 @@ def read_band(path: str | Path) -> np.ndarray:
             pixels = np.asarray(image)
     except (OSError, UnidentifiedImageError) as err:
         raise DataError(str(path), f"cannot be read as a PNG ({err})", "a CAVE band PNG") from err
-    if pixels.ndim == 3:  # an 8-bit multi-channel band (the channels carry the same band)
+    if pixels.ndim == 3:  # RGB or RGBA: the band only if every colour channel holds it
+        colour = pixels[..., :3].astype(np.int32)
+        spread = int((colour.max(-1) - colour.min(-1)).max())
+        if spread:
+            raise DataError(str(path), f"{mode} image whose colour channels differ (by up to "
+                            f"{spread})", "a greyscale band, or equal colour channels (CAVE's "
+                            "watercolors_ms: leave the scene out or convert it yourself)")
         pixels = pixels[..., 0]
     if pixels.dtype == np.uint16 or mode.startswith("I;16"):
         scale = 65535.0

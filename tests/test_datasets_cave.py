@@ -35,6 +35,9 @@ def test_reads_16_bit_bands_at_full_depth_in_band_order(tmp_path):
     cube = sample_cube()
     shuffled = np.random.default_rng(0).permutation(BANDS)
     write_scene(tmp_path, "pines_ms", cube, order=shuffled)
+    extra = tmp_path / "pines_ms" / "pines_ms"  # what the release has beside the bands
+    Image.fromarray(np.zeros((48, 48, 3), np.uint8)).save(extra / "pines_RGB.bmp")
+    (extra / "Thumbs.db").write_bytes(b"\0" * 64)
     [folder] = scene_folders(tmp_path)
     assert folder == tmp_path / "pines_ms" / "pines_ms"
     got = read_scene(folder)
@@ -74,3 +77,15 @@ def test_bad_downloads_are_named(tmp_path):
         scene_folders(tmp_path / "empty")
     with pytest.raises(DataError, match="no such folder"):
         scene_folders(tmp_path / "nowhere")
+
+
+def test_a_multichannel_band_with_different_channels_is_refused(tmp_path):
+    cube = sample_cube(16)
+    write_scene(tmp_path, "watercolors_ms", cube, eight_bit=True)
+    path = tmp_path / "watercolors_ms" / "watercolors_ms" / "watercolors_ms_25.png"
+    rgb = np.asarray(Image.open(path)).copy()
+    rgb[0, 0, 1] ^= 1
+    Image.fromarray(rgb).save(path)
+    with pytest.raises(DataError, match=r"watercolors_ms_25\.png: RGBA image whose colour channels "
+                                        r"differ \(by up to 1\)"):
+        read_scene(path.parent)
