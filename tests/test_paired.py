@@ -212,6 +212,18 @@ def test_absent_or_failed_reference_falls_back(tmp_path: Path, values: dict, why
     assert reference == "cnmf" and note.startswith(f"{why}, so differences are to CNMF")
 
 
+def test_a_skipped_reference_is_named_with_its_reason(tmp_path: Path) -> None:
+    path = write_run(tmp_path / "r", {"hssdct": scores(None, None), "bicubic": scores(25.0, 26.0),
+                                      "cnmf": scores(30.0, 31.0)})
+    rows = pd.read_csv(path / "rows.csv")
+    mask = rows["method"] == "hssdct"
+    rows.loc[mask, "status"], rows.loc[mask, "error"] = "skipped", "no weights"
+    rows.to_csv(path / "rows.csv", index=False)
+    reference, note = choose_reference(load_run(path), "hssdct")
+    assert reference == "cnmf"
+    assert note.startswith("HSSDCT was not measured (no weights), so differences are to CNMF")
+
+
 def test_no_method_with_real_quality_gives_no_reference(tmp_path: Path) -> None:
     run = load_run(write_run(tmp_path / "r", {"hssdct": scores(40.0), "cnmf": scores(None)},
                              weights={"hssdct": UNTRAINED}))

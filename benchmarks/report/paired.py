@@ -267,7 +267,8 @@ def choose_reference(run: Run, requested: str | None = None) -> tuple[str | None
     """The reference method of the paired columns, and a note saying how it was chosen.
 
     ``requested`` (else run.json's ``reference``, else ``"hssdct"``) is the reference when it has
-    real quality in the run (an ok row with a finite PSNR, weights not untrained). Otherwise the
+    real quality in the run (an ok row with a finite PSNR, weights not untrained). Otherwise (the
+    note says whether it is absent, untrained, skipped with its rows' reason, or failed) the
     method with the highest mean PSNR (paper convention) among those with real quality is, and
     the note says why; (None, note) when no method has real quality.
     """
@@ -280,6 +281,9 @@ def choose_reference(run: Run, requested: str | None = None) -> tuple[str | None
         why = "is not in this run"
     elif name in untrained_names(run.rows):
         why = "is untrained in this run"
+    elif (mine := run.rows[run.rows["method"] == name])["status"].eq("skipped").all():
+        reasons = [str(e) for e in mine.get("error", pd.Series(dtype=str)).dropna() if str(e)]
+        why = f"was not measured ({reasons[0]})" if reasons else "was not measured"
     else:
         why = "has no scored scene in this run"
     candidates = [m for m in present if has_real_quality(run.rows, m)]

@@ -106,11 +106,11 @@ def value_table(rows: pd.DataFrame, axis: str, metric: str, convention: str,
     """Methods x the axis's values: the mean of ``metric`` over the scenes, or why not."""
     spec_axis = AXES[axis]
     header, spec = METRICS[metric]
+    parts = [axis_rows(rows, axis, value) for value in spec_axis.values]
     out = []
     for method in dict.fromkeys(rows["method"]):
         cells = []
-        for value in spec_axis.values:
-            part = axis_rows(rows, axis, value)
+        for part in parts:
             reason = _na_reason(part, method)
             scored = part[(part["method"] == method) & (part["status"] != NA)]
             cells.append(NA_CELL if reason else
@@ -204,11 +204,6 @@ def write_report(rows: pd.DataFrame, out: Path, *, axes: Sequence[str], referenc
     base = axis_rows(rows, axes[0], AXES[axes[0]].base) if axes else rows.iloc[0:0]
     chosen, note = choose_reference(Run(out, base.copy(), info={"reference": reference}),
                                     reference)
-    reasons = _na_reason(base, reference)
-    if chosen not in (None, reference) and reasons:
-        note = (f"{labels.get(reference, reference)} was not measured ({reasons}), so "
-                f"differences are to {labels[chosen]}, the best measured method by mean PSNR at "
-                "the base condition; choose another with --reference")
     n_scenes = rows.loc[rows["status"] != NA, "scene"].nunique()
     parts = ["# Quality under degradations", "",
              f"{rows['method'].nunique()} methods on {dataset} ({n_scenes} scenes), one axis at "
@@ -217,8 +212,9 @@ def write_report(rows: pd.DataFrame, out: Path, *, axes: Sequence[str], referenc
              "`python -m benchmarks.studies.robustness`.", "",
              f"![robustness]({figure.name})", ""]
     rule_text = "; ".join(f"{METRICS[m][0]} {RULES[m].tolerance_text()}" for m in METRICS)
-    parts += [f"Paired differences: {note}. Per scene, method − reference on the same scenes; "
-              "mean [bootstrap 95 % percentile interval of the mean] and wins/ties/losses "
+    parts += [f"Paired differences (reference chosen at the base condition): {note}. Per "
+              "scene, method − reference on the same scenes; mean [bootstrap 95 % percentile "
+              "interval of the mean] and wins/ties/losses "
               f"(ties within {rule_text}). For SAM, lower is better.", ""]
     for axis in axes:
         parts += [f"## {AXES[axis].title}", ""]
