@@ -1,4 +1,5 @@
-"""``python -m datasets list`` and ``python -m datasets check --root R --list L``."""
+"""``python -m datasets list``, ``python -m datasets check --dataset NAME --root R`` (a download)
+and ``python -m datasets check --root R --list L`` (a layout)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import sys
 import traceback
 from collections.abc import Sequence
 
-from datasets.check import check_dataset, tile_warnings
+from datasets.check import check_dataset, check_download, tile_warnings
 from datasets.registry import list_datasets, spec
 
 
@@ -15,25 +16,44 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m datasets", description=__doc__,
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter, allow_abbrev=False)
     sub = p.add_subparsers(dest="command", required=True)
-    sub.add_parser("list", help="print the registered datasets")
-    check = sub.add_parser("check", help="report every problem in a layout dataset; exit 1 if any",
+    sub.add_parser("list", help="print the registered datasets and their protocols")
+    check = sub.add_parser("check", help="report every problem in a download (--dataset) or a "
+                                         "layout (--list); exit 1 if any",
                            formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    check.add_argument("--root", required=True, help="root of the layout")
-    check.add_argument("--list", required=True, help="list file of entries under root")
+    check.add_argument("--root", required=True, help="the unpacked download, or the layout's root")
+    what = check.add_mutually_exclusive_group(required=True)
+    what.add_argument("--dataset", help="a registered dataset (or dataset:protocol) read from "
+                                        "--root as downloaded, by each of its protocols")
+    what.add_argument("--list", help="list file of layout entries under --root")
+    check.add_argument("--shrink", type=int, default=1,
+                       help="with --dataset: divide every protocol's windows and crops by N (a "
+                            "small sample of a download)")
     check.add_argument("--debug", action="store_true", help="print the traceback of an error")
     return p
+
+
+def print_list() -> None:
+    for name in list_datasets():
+        s = spec(name)
+        print(f"{name:<14} splits {','.join(s.splits):<15} {s.description}")
+        for protocol in s.protocols:
+            print(f"  {name + ':' + protocol.name:<22} {protocol.description}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "list":
-        for name in list_datasets():
-            s = spec(name)
-            print(f"{name:<14} splits {','.join(s.splits):<15} {s.description}")
+        print_list()
         return 0
+    target = args.dataset or args.list
     try:
-        problems = check_dataset(args.root, args.list)
-        warnings = tile_warnings(args.root, args.list)
+        if args.dataset:
+            problems, loaded = check_download(args.dataset, args.root, args.shrink)
+            warnings: list[str] = []
+        else:
+            problems = [str(p) for p in check_dataset(args.root, args.list)]
+            warnings = tile_warnings(args.root, args.list)
+            loaded = None
     except Exception as exc:  # noqa: BLE001 - one line, the traceback with --debug
         print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
         if args.debug:
@@ -43,7 +63,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(problem)
     for warning in warnings:
         print(warning, file=sys.stderr)
-    print(f"{len(problems)} problem(s) in {args.list}" if problems else f"ok: {args.list}",
+    done = "" if loaded is None else f" ({loaded} scenes read)"
+    print(f"{len(problems)} problem(s) in {target}{done}" if problems else f"ok: {target}{done}",
           file=sys.stderr)
     return 1 if problems else 0
 

@@ -24,12 +24,14 @@ from pathlib import Path
 import numpy as np
 
 from datasets.errors import DataError
+from datasets.protocol import Blur, Protocol, Response, Source, Split, register_protocol_dataset
 
 BANDS = 31
 WAVELENGTHS_NM = np.arange(400.0, 701.0, 10.0)  # band NN is 400 + 10 (NN - 1) nm
 BAND_FILE = re.compile(r"^(?P<scene>.+)_ms_(?P<band>\d{2})\.png$", re.IGNORECASE)
 
-__all__ = ["BANDS", "WAVELENGTHS_NM", "band_files", "read_band", "read_scene", "scene_folders"]
+__all__ = ["BANDS", "PROTOCOLS", "SCENES", "WAVELENGTHS_NM", "band_files", "read_band",
+           "read_scene", "scene_folders", "scene_name"]
 
 
 def band_files(folder: str | Path) -> list[Path]:
@@ -93,6 +95,12 @@ def read_scene(folder: str | Path) -> np.ndarray:
     return np.stack(bands)
 
 
+def scene_name(folder: Path) -> str:
+    """The scene a folder from ``scene_folders`` holds, from its band files (lower case)."""
+    first = next(p for p in folder.iterdir() if BAND_FILE.match(p.name))
+    return BAND_FILE.match(first.name)["scene"].lower()
+
+
 def scene_folders(root: str | Path) -> list[Path]:
     """Every folder under ``root`` (at any depth) that holds a band-01 PNG, sorted by scene name;
     of a scene found twice (a zip unpacked into a folder of the same name), the deepest copy.
@@ -110,3 +118,117 @@ def scene_folders(root: str | Path) -> list[Path]:
         raise DataError(str(root), "no file <scene>_ms_01.png below it",
                         "the unpacked CAVE download: one folder per scene with 31 band PNGs")
     return [by_scene[name] for name in sorted(by_scene)]
+
+
+# ---- the registered dataset and its protocols ---------------------------------------------------
+
+SCENES = (  # the release's 32 scenes, in Python's sorted() order of their names
+    "balloons", "beads", "cd", "chart_and_stuffed_toy", "clay", "cloth", "egyptian_statue", "face",
+    "fake_and_real_beers", "fake_and_real_food", "fake_and_real_lemon_slices",
+    "fake_and_real_lemons", "fake_and_real_peppers", "fake_and_real_strawberries",
+    "fake_and_real_sushi", "fake_and_real_tomatoes", "feathers", "flowers", "glass_tiles", "hairs",
+    "jelly_beans", "oil_painting", "paints", "photo_and_face", "pompoms", "real_and_fake_apples",
+    "real_and_fake_peppers", "sponges", "stuffed_toys", "superballs", "thread_spools",
+    "watercolors",
+)
+CITATION = ("CAVE multispectral image database: F. Yasuma, T. Mitsunaga, D. Iso, S. K. Nayar, "
+            "'Generalized Assorted Pixel Camera', tech. report CUCS-061-08, Columbia University, "
+            "2008; www.cs.columbia.edu/CAVE/databases/multispectral/")
+TERMS = "made available to the research community by Columbia University's CAVE (see its page)"
+
+
+def by_index(indices: tuple[int, ...]) -> tuple[str, ...]:
+    """Scene names of 1-based positions in ``SCENES``."""
+    return tuple(SCENES[i - 1] for i in indices)
+
+
+MHF_NET_IND = (2, 31, 25, 6, 27, 15, 19, 14, 12, 28, 26, 29, 8, 13, 22, 7, 24, 30, 10, 23, 18, 17,
+               21, 3, 9, 4, 20, 5, 16, 32, 11, 1)
+MHF_NET_SPLIT = Split(
+    scenes={"train": by_index(MHF_NET_IND[:20]), "test": by_index(MHF_NET_IND[20:])},
+    note="MHF-net's Ind list (first 20 train, last 12 test) applied to the scenes in sorted-name "
+         "order; the source indexes an unsorted os.walk listing, which this order reproduces on "
+         "file systems that list alphabetically")
+HIFTOOL_TEST = (1, 2, 7, 8, 9, 10, 11, 14, 15, 20, 26, 27)
+HIFTOOL_VAL = (16, 18, 28)
+HIFTOOL_SPLIT = Split(
+    scenes={"train": by_index(tuple(i for i in range(1, 32)
+                                    if i not in HIFTOOL_TEST + HIFTOOL_VAL)),
+            "val": by_index(HIFTOOL_VAL), "test": by_index(HIFTOOL_TEST)},
+    note="HIFtool loader_L.py lists (test, val; train = the rest of 1..31, scene 32 unused), "
+         "numbers read as positions in sorted-name order (HIFtool's own file numbering is not in "
+         "its repository)")
+NIKON_D700 = Response("nikon_d700", ("r", "g", "b"), "sampled")
+
+PROTOCOLS = (
+    Protocol(
+        name="x8-gauss", ratio=8, blur=Blur("gaussian", 8, 2.0, boundary="zero", start=0),
+        response=NIKON_D700, split=MHF_NET_SPLIT, normalisation="as-read",
+        description="x8, 8x8 Gaussian sigma 2 with zero borders, block-centred sampling; MHF-net "
+                    "20/12 split",
+        sources=(
+            "blur: 3DT-Net/DCTransformer (Ma et al.), DCTransformer downsample.m: "
+            "fspecial('gaussian',[8 8],2) applied by imfilter (zero padding), LR(4:8:end) "
+            "(0-based 8i+3: window 8i..8i+7)",
+            "split: MHF-net (Xie et al., TPAMI 2020), CAVE_dataReader.py, reused by 3DT-Net",
+            "response: Nikon D700 (camspec, Jiang et al. 2013) sampled at 400-700 nm",
+        )),
+    Protocol(
+        name="x32-box", ratio=32, blur=Blur("box", 32, start=0), response=NIKON_D700,
+        split=MHF_NET_SPLIT, normalisation="as-read",
+        description="x32, 32x32 block mean; MHF-net 20/12 split",
+        sources=(
+            "MHF-net (Xie et al., TPAMI 2020), CAVE_dataReader.py: Z += X[j::32, k::32]/32/32 "
+            "(block mean, no padding) and the Ind split",
+            "response: Nikon D700 (camspec) sampled at 400-700 nm (MHF-net's own "
+            "'response coefficient.mat' is a binary file whose numbers we could not read)",
+        )),
+    Protocol(
+        name="x8-nssr", ratio=8, blur=Blur("gaussian", 8, 3.0, boundary="periodic", start=0),
+        response=NIKON_D700, normalisation="image-max",
+        split=Split(scenes={"test": ("chart_and_stuffed_toy", "oil_painting", "cloth",
+                                     "fake_and_real_peppers"),
+                            "train": tuple(s for s in SCENES if s not in (
+                                "chart_and_stuffed_toy", "oil_painting", "cloth",
+                                "fake_and_real_peppers", "watercolors"))},
+                    note="NSSR's four test scenes; train = the other scenes except watercolors "
+                         "(the suite's choice: NSSR trains nothing)"),
+        description="x8, 8x8 Gaussian sigma 3, periodic borders, sampled from floor(r/2); "
+                    "NSSR's four test scenes, each divided by its maximum",
+        sources=(
+            "NSSR (Dong et al., TIP 2016), NSSR_Parameters_setting.m and H_z.m: "
+            "fspecial('gaussian',8,3) via psf2otf (periodic), Hz(s0:sf:end) with "
+            "s0=floor(sf/2) (window 8i..8i+7 at x8), Z = s_Z / max(s_Z(:))",
+            "response: Nikon D700 (camspec) sampled at 400-700 nm (NSSR's create_P is a "
+            "coarse 3x31 approximation)",
+        )),
+    Protocol(
+        name="x32-hiftool", ratio=32,
+        blur=Blur("gaussian", 32, 21.0, boundary="zero", start=0, centre=16.0),
+        response=NIKON_D700, split=HIFTOOL_SPLIT, normalisation="as-read",
+        description="x32, HIFtool's 32x32 Gaussian (sigma 32//1.5 = 21, peak at tap 16) as a "
+                    "stride-32 convolution; HIFtool's train/val/test lists",
+        sources=(
+            "HIFtool (Cao), Dataloader_tool/loader_L.py: getGaussiankernel(sf, sf//1.5) on the "
+            "grid -(sf-1)//2 .. (sf-1)//2 (peak at tap sf/2), nn.Conv2d(kernel sf, stride sf, no "
+            "padding), test [1,2,7,8,9,10,11,14,15,20,26,27], val [16,18,28] (its evaluation "
+            "scripts use test [1,2,7,8,9,10,11,15,19,23,26,27] instead)",
+            "response: Nikon D700 (camspec) sampled at 400-700 nm",
+        )),
+)
+
+
+def _open(root: str, protocol: Protocol, split: str) -> Source:
+    folders = {scene_name(f): f for f in scene_folders(root)}
+    missing = [s for s in protocol.split.scenes[split] if s not in folders]
+    if missing:
+        raise DataError(str(root), f"scenes {missing} missing (found {len(folders)})",
+                        f"the {split} scenes of cave:{protocol.name}")
+    return Source("cave", lambda name: read_scene(folders[name]), WAVELENGTHS_NM,
+                  np.full(BANDS, 10.0), "reflectance-like: 16-bit values / 65535", CITATION,
+                  TERMS, str(root))
+
+
+register_protocol_dataset(
+    "cave", description="CAVE 32 scenes 512x512x31, 400-700 nm, 16-bit PNG stacks (--root)",
+    source=CITATION, licence=TERMS, protocols=PROTOCOLS, open_source=_open)

@@ -5,10 +5,12 @@ from __future__ import annotations
 import os
 
 import numpy as np
+from tqdm import tqdm
 
 from datasets.errors import DataError
 from datasets.layout import (
     GT_FILE,
+    HRMSI_KEYS,
     LRHSI_FILE,
     check_entry,
     entry_dir,
@@ -18,6 +20,7 @@ from datasets.layout import (
 )
 from datasets.limits import warn_small_tiles
 from datasets.paper import read_degradation
+from datasets.registry import get, parse_name, spec
 
 
 def check_dataset(root: str, list_file: str) -> list[DataError]:
@@ -25,8 +28,10 @@ def check_dataset(root: str, list_file: str) -> list[DataError]:
     lines, problems = parse_list(list_file)
     if not lines:
         return problems
+    keys = HRMSI_KEYS
     try:
-        read_degradation(root)
+        record = read_degradation(root)
+        keys = tuple(sorted(record["srf"])) if record and record.get("srf") else HRMSI_KEYS
     except DataError as err:
         problems.append(err)
     for n, entry in lines:
@@ -34,8 +39,41 @@ def check_dataset(root: str, list_file: str) -> list[DataError]:
         if problem is not None:
             problems.append(problem)
             continue
-        problems.extend(check_entry(root, entry))
+        problems.extend(check_entry(root, entry, keys))
     return problems
+
+
+def check_download(name: str, root: str, shrink: int = 1, progress: bool = True
+                   ) -> tuple[list[str], int]:
+    """Every problem in a download of a registered dataset, read by each of its protocols
+    (``name``, or ``name:protocol`` for one; ``shrink`` as in ``Protocol.shrunk``), split by
+    split and scene by scene: (problems as one line each, scenes read)."""
+    dataset, chosen = parse_name(name)
+    entry = spec(name)
+    if not entry.protocols:
+        raise ValueError(f"dataset {dataset!r} is not read from a download (it has no "
+                         "protocols); use --root/--list for a layout")
+    problems: list[str] = []
+    loaded = 0
+    for protocol in entry.protocols:
+        if chosen is not None and protocol.name != chosen:
+            continue
+        for split in protocol.split.names:
+            where = f"{dataset}:{protocol.name} {split}"
+            try:
+                scenes = get(f"{dataset}:{protocol.name}", split=split, root=root,
+                             shrink=shrink)
+            except ValueError as err:  # DataError included: the download is not what it expects
+                problems.append(f"{where}: {err}")
+                continue
+            for i in tqdm(range(len(scenes)), desc=where, unit="scene", disable=not progress,
+                          leave=False):
+                try:
+                    scenes[i]
+                    loaded += 1
+                except ValueError as err:
+                    problems.append(f"{where} {scenes.names[i]}: {err}")
+    return list(dict.fromkeys(problems)), loaded
 
 
 def tile_warnings(root: str, list_file: str) -> list[str]:

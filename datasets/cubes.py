@@ -78,7 +78,8 @@ def _first(arrays: dict[str, np.ndarray], names: tuple[str, ...]) -> np.ndarray 
     return None
 
 
-def _read_arrays(path: str) -> dict[str, np.ndarray]:
+def read_arrays(path: str) -> dict[str, np.ndarray]:
+    """The numeric arrays of a .mat (v5/v7/v7.3), .npz or .npy file, by name ("" for .npy)."""
     ext = os.path.splitext(path)[1].lower()
     try:
         if ext == ".mat":
@@ -112,7 +113,8 @@ def _read_mat73(path: str) -> dict[str, np.ndarray]:
                 if isinstance(v, h5py.Dataset) and np.issubdtype(v.dtype, np.number)}
 
 
-def _read_envi(path: str) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+def read_envi_cube(path: str) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """An ENVI image (its .hdr or data file): ((H, W, C) array, centres or None, FWHM or None)."""
     import spectral
 
     hdr = path if path.lower().endswith(".hdr") else os.path.splitext(path)[0] + ".hdr"
@@ -141,10 +143,10 @@ def read_cube(path: str, key: str | None = None, wavelengths_file: str | None = 
     if not os.path.isfile(path):
         raise DataError(path, "file not found", "a cube (.mat, .npy, .npz or ENVI .hdr/.img)")
     if os.path.splitext(path)[1].lower() in (".hdr", ".img", ".dat", ".raw"):
-        data, centres, fwhm = _read_envi(path)
+        data, centres, fwhm = read_envi_cube(path)
         key, layout = None, "hwc"
     else:
-        arrays = _read_arrays(path)
+        arrays = read_arrays(path)
         key = _pick_key(list(arrays), arrays, path, key)
         data = arrays[key]
         key = key or None

@@ -37,8 +37,11 @@ MAX_ARRAY_BYTES = 16 * 2**30  # larger arrays are refused from the header, befor
 
 
 def hrmsi_key(msi_bands: int) -> str:
-    if msi_bands not in (4, 6):
-        raise ValueError(f"msi_bands must be 4 or 6 (keys hrmsi4/hrmsi6), got {msi_bands}")
+    """The HR-MSI key for ``msi_bands`` bands: hrmsi4 and hrmsi6 in the authors' layout, hrmsiN
+    in one written from a protocol whose response has N bands."""
+    if not isinstance(msi_bands, int) or msi_bands < 1:
+        raise ValueError(f"msi_bands must be a positive band count (keys hrmsi4/hrmsi6, or "
+                         f"hrmsiN for a protocol's layout), got {msi_bands!r}")
     return f"hrmsi{msi_bands}"
 
 
@@ -265,8 +268,10 @@ def read_anchor(root: str, entry: str, msi_bands: int, misalignment: int,
     return co
 
 
-def check_entry(root: str, entry: str) -> list[DataError]:
-    """Every problem with one entry (all keys, all files), without stopping at the first."""
+def check_entry(root: str, entry: str, hrmsi_keys: tuple[str, ...] = HRMSI_KEYS
+                ) -> list[DataError]:
+    """Every problem with one entry (all keys, all files), without stopping at the first;
+    ``hrmsi_keys``: the HR-MSI keys the layout has (``degradation.json`` says, when present)."""
     d = entry_dir(root, entry)
     if not os.path.isdir(d):
         return [DataError(d, "entry directory not found", ENTRY_FILES)]
@@ -284,7 +289,7 @@ def check_entry(root: str, entry: str) -> list[DataError]:
     if gt is not None and not gt.max() > gt.min():
         problems.append(DataError(gt_path, "GT is constant", "a range for min-max normalisation"))
     lrs = {k: attempt(lambda k=k: load_array(os.path.join(d, LRHSI_FILE), k)) for k in LRHSI_KEYS}
-    hrs = {k: attempt(lambda k=k: load_array(os.path.join(d, HRMSI_FILE), k)) for k in HRMSI_KEYS}
+    hrs = {k: attempt(lambda k=k: load_array(os.path.join(d, HRMSI_FILE), k)) for k in hrmsi_keys}
     if gt is None:
         return problems
     lr0 = next((a for a in lrs.values() if a is not None), None)
@@ -316,10 +321,11 @@ def _save_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
 def write_entry(root: str, entry: str, gt: np.ndarray, lrhsi: dict[str, np.ndarray],
                 hrmsi: dict[str, np.ndarray]) -> str:
     """Write one entry (HWC float32 arrays) atomically, file by file; returns its directory."""
-    unknown = (set(lrhsi) - set(LRHSI_KEYS)) | (set(hrmsi) - set(HRMSI_KEYS))
+    unknown = (set(lrhsi) - set(LRHSI_KEYS)) | {
+        k for k in hrmsi if not (k.startswith("hrmsi") and k[5:].isdigit())}
     if unknown:
-        raise ValueError(f"unknown keys {sorted(unknown)}; the layout's keys are "
-                         f"{LRHSI_KEYS + HRMSI_KEYS}")
+        raise ValueError(f"unknown keys {sorted(unknown)}; the layout's keys are {LRHSI_KEYS} "
+                         "and hrmsiN")
     d = entry_dir(root, entry)
     os.makedirs(d, exist_ok=True)
     f32 = {k: np.ascontiguousarray(v, dtype=np.float32) for k, v in {**lrhsi, **hrmsi}.items()}

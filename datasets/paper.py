@@ -1,7 +1,10 @@
 """Reader for the paper's layout (see ``layout.py``), registered as the dataset ``paper``.
 
 Value convention: GT.npz.npy holds raw units; each Scene's GT is min-max normalised per scene to
-[0, 1] with ``meta.scale``/``meta.offset`` recorded. LR-HSI and HR-MSI are returned as stored,
+[0, 1] with ``meta.scale``/``meta.offset`` recorded. A layout written from a named protocol
+(``datasets.prepare --dataset name:protocol``) says so in degradation.json (``gt_domain``
+"unit"): its GT is already in the protocol's unit domain, and each entry's scale and offset are
+in the record. LR-HSI and HR-MSI are returned as stored,
 assumed to be in [0, 1] already (the authors map them by (x - 0.5) * 2 on that assumption). When
 ``<root>/degradation.json`` exists (written by ``datasets.prepare``), ``meta`` gets the wavelengths,
 FWHM, PSF, SRF and degradation settings from it; otherwise they stay None (unknown).
@@ -73,6 +76,14 @@ def entry_meta(record: dict | None, msi_bands: int, misalignment: int, ratio: in
     )
 
 
+def default_msi_bands(record: dict | None) -> int:
+    """4 (the authors' hrmsi4), or the band count of the layout's only HR-MSI key."""
+    keys = sorted((record or {}).get("srf", {}))
+    if "hrmsi4" in keys or len(keys) != 1:
+        return 4
+    return int(keys[0].removeprefix("hrmsi"))
+
+
 def _gt_size(root: str, entry: str) -> tuple[int, int]:
     path = os.path.join(entry_dir(root, entry), GT_FILE)
     try:
@@ -87,18 +98,20 @@ def _gt_size(root: str, entry: str) -> tuple[int, int]:
 class PaperLayout(SceneList):
     """Scenes of ``list_file`` under ``root``; with ``tile``, each entry is cut into HR tiles.
 
-    msi_bands: 4 or 6 (key hrmsi4/hrmsi6). misalignment: 0..3 (key lrhsi or lrhsi1..3).
+    msi_bands: 4 or 6 (key hrmsi4/hrmsi6), or N for a protocol's layout (key hrmsiN); None: 4, or
+    the layout's only HR-MSI key. misalignment: 0..3 (key lrhsi or lrhsi1..3).
     tile: None for whole images, or an HR tile size (a multiple of the ratio): each entry gives
     its non-overlapping tiles from the top-left, named ``<entry>@<y>,<x>``.
     """
 
-    def __init__(self, root: str, list_file: str, msi_bands: int = 4, misalignment: int = 0,
-                 tile: int | None = None) -> None:
+    def __init__(self, root: str, list_file: str, msi_bands: int | None = None,
+                 misalignment: int = 0, tile: int | None = None) -> None:
+        self.record = read_degradation(root)
+        msi_bands = default_msi_bands(self.record) if msi_bands is None else msi_bands
         hrmsi_key(msi_bands), lrhsi_key(misalignment)  # validate early
         self.root, self.list_file = root, list_file
         self.msi_bands, self.misalignment, self.tile = msi_bands, misalignment, tile
         self.entries = read_list(list_file, root)
-        self.record = read_degradation(root)
         if tile is None:
             self.index = [(e, 0, 0) for e in self.entries]
             names = self.entries
@@ -115,13 +128,18 @@ class PaperLayout(SceneList):
 
     def _read_entry(self, entry: str) -> Scene:
         gt, lr, hr = read_entry(self.root, entry, self.msi_bands, self.misalignment)
-        unit, scale, offset = minmax_normalise(gt, hwc=True)
         ratio = gt.shape[0] // lr.shape[0]
         meta = entry_meta(self.record, self.msi_bands, self.misalignment, ratio)
         original = (self.record or {}).get("units", f"raw units of {GT_FILE}")
-        meta = replace(meta, scale=scale, offset=offset,
-                       units=f"min-max normalised per scene to [0, 1] (original: {original})")
-        if self.record is not None:
+        if (self.record or {}).get("gt_domain") == "unit":
+            unit = _chw(gt)
+            scale, offset = self.record.get("entry_scale_offset", {}).get(entry, (1.0, 0.0))
+            units = original
+        else:
+            unit, scale, offset = minmax_normalise(gt, hwc=True)
+            units = f"min-max normalised per scene to [0, 1] (original: {original})"
+        meta = replace(meta, scale=scale, offset=offset, units=units)
+        if self.record is not None and self.record.get("gt_domain") != "unit":
             meta.degradation["tile_seed"] = derived_seed(meta.degradation["seed"], entry)
         co = read_anchor(self.root, entry, self.msi_bands, self.misalignment, gt.shape)
         return Scene(name=entry, lrhsi=_chw(lr), hrmsi=_chw(hr), gt=unit, meta=meta,
@@ -149,8 +167,9 @@ class PaperLayout(SceneList):
     splits=("train", "val", "test"),
 )
 def paper(split: str = "test", root: str | None = None, list: str | None = None,
-          msi_bands: int = 4, misalignment: int = 0, tile: int | None = None) -> PaperLayout:
-    """Options: root (required), list (default ``<root>/<split>.txt``), msi_bands (4 | 6),
+          msi_bands: int | None = None, misalignment: int = 0,
+          tile: int | None = None) -> PaperLayout:
+    """Options: root (required), list (default ``<root>/<split>.txt``), msi_bands (4 | 6 | N),
     misalignment (0..3), tile (None | HR size); see ``PaperLayout``."""
     if root is None:
         raise ValueError("dataset 'paper' needs root=<directory of the layout>")

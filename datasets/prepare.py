@@ -1,5 +1,12 @@
-"""Write the paper's layout from one cube: ``python -m datasets.prepare --cube X --out DATA``.
+"""Write the paper's layout from one cube (``python -m datasets.prepare --cube X --out DATA``) or
+from a registered dataset's protocol (``--dataset cave:x8-gauss --root CAVE --out DATA``).
 
+From a protocol, every scene of the chosen splits is written as made by the protocol (its GT in
+the protocol's unit domain, ``gt_domain`` "unit" in degradation.json with each entry's scale and
+offset; the LR-HSI under every misalignment key; the HR-MSI under ``hrmsiN``, N the response's
+band count), and split.json holds the protocol's split definition.
+
+From one cube:
 The cube is cut into tiles of spatially disjoint train/val/test regions (``split.plan_stripes``).
 Each tile's GT is written in raw units; its LR-HSI (every misalignment key) and HR-MSI (4 and 6
 bands) are simulated from the tile min-max normalised to [0, 1], exactly as
@@ -33,6 +40,8 @@ from datasets.layout import (
 )
 from datasets.limits import warn_small_tiles
 from datasets.normalise import minmax_normalise
+from datasets.registry import get, parse_name, spec
+from datasets.scene import degradation_model
 from datasets.simulate import (
     default_psf,
     degradation_record,
@@ -127,16 +136,96 @@ def prepare(cube: Cube, out: str, tile: int = 64, ratio: int = 4, train_stride: 
     return split_record
 
 
+def _entry(scene_name: str, split: str) -> str:
+    return f"{split}/{scene_name.rsplit('/', 1)[-1]}"
+
+
+def prepare_protocol(name: str, root: str, out: str, splits: Sequence[str] | None = None,
+                     shrink: int = 1, seed: int = 0, progress: bool = True) -> dict:
+    """Write the scenes of ``name`` (``dataset:protocol``) read from ``root`` as the layout under
+    ``out``; returns the split record (also written as split.json)."""
+    dataset, protocol_name = parse_name(name)
+    entry_spec = spec(name)
+    protocol = next(p for p in entry_spec.protocols
+                    if p.name == (protocol_name or entry_spec.protocols[0].name)).shrunk(shrink)
+    chosen = list(splits or protocol.split.names)
+    unknown = [s for s in chosen if s not in protocol.split.names]
+    if unknown:
+        raise ValueError(f"{name} has splits {list(protocol.split.names)}, not {unknown}")
+    os.makedirs(out, exist_ok=True)
+    entries: dict[str, list[str]] = {}
+    scale_offset: dict[str, tuple] = {}
+    first = None
+    for split in chosen:
+        scenes = get(f"{dataset}:{protocol.name}", split=split, root=root,
+                              shrink=shrink, seed=seed)
+        entries[split] = []
+        for i in tqdm(range(len(scenes)), desc=split, unit="scene", disable=not progress):
+            scene = scenes[i]
+            first = first or scene
+            entry = _entry(scene.name, split)
+            lrhsi = {k: _hwc(shift(scene.lrhsi, m) if m else scene.lrhsi)
+                     for m, k in enumerate(LRHSI_KEYS)}
+            write_entry(out, entry, _hwc(scene.gt), lrhsi, {f"hrmsi{scene.msi_bands}":
+                                                            _hwc(scene.hrmsi)})
+            entries[split].append(entry)
+            scale_offset[entry] = (np.asarray(scene.meta.scale).tolist(),
+                                   np.asarray(scene.meta.offset).tolist())
+        write_list(os.path.join(out, f"{split}.txt"), entries[split])
+    if first is None:
+        raise ValueError(f"{name}: the splits {chosen} hold no scene")
+    meta = first.meta
+    key = f"hrmsi{first.msi_bands}"
+    degradation = {
+        "ratio": meta.ratio,
+        "wavelengths_nm": np.asarray(meta.wavelengths_nm).tolist(),
+        "fwhm_nm": np.asarray(meta.fwhm_nm).tolist(),
+        "fwhm_source": "the band spacing",
+        "psf": np.asarray(meta.psf).tolist(),
+        "srf": {key: {"matrix": np.asarray(meta.srf).tolist(),
+                      "settings": meta.degradation["srf"]}},
+        "degradation": degradation_model(meta.degradation),
+        "units": meta.units,
+        "source": meta.source,
+        "licence": meta.licence,
+        "gt": "the protocol's unit domain, float32, per entry (scale/offset in "
+              "entry_scale_offset: original = value * scale + offset)",
+        "gt_domain": "unit",
+        "entry_scale_offset": scale_offset,
+    }
+    split_record = {
+        "scheme": "protocol",
+        "protocol": f"{dataset}:{protocol.label}",
+        "description": protocol.description,
+        "definition": protocol.split.record(),
+        "root": str(root),
+        "tiles": {s: [{"entry": e} for e in es] for s, es in entries.items()},
+        "seed": seed,
+    }
+    write_text(os.path.join(out, DEGRADATION_FILE), json.dumps(degradation, indent=1))
+    write_text(os.path.join(out, SPLIT_FILE), json.dumps(split_record, indent=1))
+    return split_record
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         allow_abbrev=False,
         prog="python -m datasets.prepare",
-        description="Tile a cube into spatially disjoint train/val/test regions, simulate each "
-                    "tile's LR-HSI and HR-MSI, and write the paper's layout with its lists, "
-                    "split.json and degradation.json.",
+        description="Write the paper's layout (with its lists, split.json and degradation.json) "
+                    "from a registered dataset's protocol (--dataset NAME:PROTOCOL --root R), or "
+                    "from one cube (--cube): tile it into spatially disjoint train/val/test "
+                    "regions and simulate each tile's LR-HSI and HR-MSI.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument("--cube", required=True, help="cube file: .mat, .npy, .npz or ENVI .hdr/.img")
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument("--cube", help="cube file: .mat, .npy, .npz or ENVI .hdr/.img")
+    source.add_argument("--dataset", help="a registered dataset:protocol (python -m datasets list)")
     p.add_argument("--out", required=True, help="output root of the layout")
+    p.add_argument("--root", default=None, help="with --dataset: the unpacked download")
+    p.add_argument("--splits", default=None,
+                   help="with --dataset: comma-separated splits to write (default: all)")
+    p.add_argument("--shrink", type=int, default=1,
+                   help="with --dataset: divide the protocol's windows and crops by N, for a "
+                        "small sample of a download (recorded)")
     p.add_argument("--key", default=None,
                    help="array name in a .mat/.npz; None: the only 3-D array (or 'cube')")
     p.add_argument("--layout", default="auto", choices=("auto", "hwc", "chw"),
@@ -179,6 +268,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.tile % args.ratio == 0:
             for warning in warn_small_tiles(args.tile // args.ratio, args.ratio):
                 print(warning, file=sys.stderr)
+        if args.dataset:
+            if args.root is None:
+                raise ValueError("--dataset needs --root (the unpacked download)")
+            splits = args.splits.split(",") if args.splits else None
+            record = prepare_protocol(args.dataset, args.root, args.out, splits, args.shrink,
+                                      args.seed)
+            counts = ", ".join(f"{s} {len(t)}" for s, t in record["tiles"].items())
+            print(f"wrote {args.out}: {counts} scenes of {record['protocol']}")
+            return 0
         cube = read_cube(args.cube, args.key, args.wavelengths,
                          parse_band_ranges(args.drop_bands), args.layout)
         record = prepare(cube, args.out, args.tile, args.ratio, args.train_stride,

@@ -6,6 +6,7 @@
     datasets.list_datasets()                         # ['indian_pines', 'paper', 'synthetic']
     datasets.get("indian_pines", split="test")       # a sequence of Scenes (len, [i], iteration)
     datasets.get("paper", root="DATA", list="DATA/test.txt")
+    datasets.get("cave:x8-gauss", split="test", root="CAVE")   # dataset:protocol
 """
 
 from __future__ import annotations
@@ -58,6 +59,10 @@ class DatasetSpec:
     splits: tuple[str, ...]
     source: str = ""
     licence: str = ""
+    protocols: tuple[Any, ...] = ()  # datasets.protocol.Protocol, first = default
+
+    def protocol_names(self) -> list[str]:
+        return [p.name for p in self.protocols]
 
 
 _REGISTRY: dict[str, DatasetSpec] = {}
@@ -70,14 +75,19 @@ def register_dataset(
     splits: tuple[str, ...] = ("train", "val", "test"),
     source: str = "",
     licence: str = "",
+    protocols: Sequence[Any] = (),
 ) -> Callable[[Callable[..., Sequence[Scene]]], Callable[..., Sequence[Scene]]]:
-    """Decorator: register ``factory(split, **options) -> Sequence[Scene]`` under ``name``."""
+    """Decorator: register ``factory(split, **options) -> Sequence[Scene]`` under ``name``.
+
+    A dataset with ``protocols`` (``datasets.protocol.Protocol``) is asked for one as
+    ``name:protocol``; its factory takes ``protocol=<name>`` (the first when none is named)."""
 
     def decorator(factory: Callable[..., Sequence[Scene]]) -> Callable[..., Sequence[Scene]]:
         known = _REGISTRY.get(name)
         if known and known.factory.__qualname__ != factory.__qualname__:
             raise ValueError(f"dataset {name!r} is already registered by {known.factory}")
-        _REGISTRY[name] = DatasetSpec(name, factory, description, tuple(splits), source, licence)
+        _REGISTRY[name] = DatasetSpec(name, factory, description, tuple(splits), source, licence,
+                                      tuple(protocols))
         return factory
 
     return decorator
@@ -118,18 +128,43 @@ def list_datasets(pattern: str = "*") -> list[str]:
     return sorted(n for n in _REGISTRY if fnmatch.fnmatch(n, pattern))
 
 
+def parse_name(name: str) -> tuple[str, str | None]:
+    """``"cave:x8-gauss"`` -> ("cave", "x8-gauss"); ``"cave"`` -> ("cave", None)."""
+    dataset, _, protocol = name.partition(":")
+    return dataset, protocol or None
+
+
 def spec(name: str) -> DatasetSpec:
+    """The entry of ``name`` (a dataset, or ``dataset:protocol`` with a protocol it has)."""
     _load_all()
-    if name not in _REGISTRY:
-        raise KeyError(f"unknown dataset {name!r}; registered: {', '.join(sorted(_REGISTRY))}")
-    return _REGISTRY[name]
+    dataset, protocol = parse_name(name)
+    if dataset not in _REGISTRY:
+        raise KeyError(f"unknown dataset {dataset!r}; registered: {', '.join(sorted(_REGISTRY))}")
+    entry = _REGISTRY[dataset]
+    if protocol is not None and protocol not in entry.protocol_names():
+        known = ", ".join(f"{dataset}:{p}" for p in entry.protocol_names()) or "none"
+        raise KeyError(f"dataset {dataset!r} has no protocol {protocol!r}; its protocols: {known}")
+    return entry
 
 
 def get(name: str, split: str = "test", **options: Any) -> Sequence[Scene]:
-    """The scenes of ``name``'s ``split``, built with ``options`` (see each factory's docstring)."""
+    """The scenes of ``name``'s ``split``, built with ``options`` (see each factory's docstring);
+    ``name`` may be ``dataset:protocol``."""
     entry = spec(name)
-    if split not in entry.splits:
-        raise ValueError(f"dataset {name!r} has splits {list(entry.splits)}, got {split!r}")
+    protocol = parse_name(name)[1]
+    if protocol is not None:
+        options = {**options, "protocol": protocol}
+    if entry.protocols:
+        names = {p.name: p for p in entry.protocols}
+        chosen = options.get("protocol") or entry.protocols[0].name
+        if chosen not in names:
+            raise ValueError(f"dataset {parse_name(name)[0]!r} has no protocol {chosen!r}; its "
+                             f"protocols: {', '.join(names)}")
+        splits = names[chosen].split.names
+    else:
+        splits = entry.splits
+    if split not in splits:
+        raise ValueError(f"dataset {name!r} has splits {list(splits)}, got {split!r}")
     params = inspect.signature(entry.factory).parameters
     takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
     unknown = [k for k in options if k not in params and not takes_any]

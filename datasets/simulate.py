@@ -30,7 +30,7 @@ import torch.nn.functional as F
 
 from datasets.normalise import minmax_normalise
 from datasets.scene import Scene, SceneMeta
-from datasets.srf import sensor_bands, srf_matrix
+from datasets.srf import srf_matrix, srf_settings
 
 __all__ = [
     "add_awgn", "blur_decimate", "default_psf", "degrade_spatial", "degrade_spectral",
@@ -59,40 +59,80 @@ def default_psf(ratio: int) -> tuple[int, float]:
     return psf_size(sigma, ratio), sigma
 
 
-def gaussian_psf(size: int, sigma: float) -> np.ndarray:
-    """(size, size) float64 Gaussian kernel centred at ((size-1)/2, (size-1)/2), summing to 1."""
+def gaussian_psf(size: int, sigma: float, centre: float | None = None) -> np.ndarray:
+    """(size, size) float64 Gaussian kernel peaking at tap (centre, centre), default
+    ((size-1)/2, (size-1)/2), summing to 1."""
     if size < 1 or sigma <= 0:
         raise ValueError(f"psf size must be >= 1 and sigma > 0, got size={size}, sigma={sigma}")
-    u = np.arange(size, dtype=np.float64) - (size - 1) / 2.0
+    u = np.arange(size, dtype=np.float64) - ((size - 1) / 2.0 if centre is None else centre)
     g = np.exp(-0.5 * (u / sigma) ** 2)
     kernel = np.outer(g, g)
     return kernel / kernel.sum()
 
 
-def blur_decimate(gt: torch.Tensor, psf: np.ndarray, ratio: int) -> torch.Tensor:
-    """(..., C, H, W) -> (..., C, H/r, W/r): convolve each band with ``psf``, sample block centres.
+BOUNDARIES = {  # name -> numpy.pad mode of the HR index arrays (None: zeros)
+    "reflect": "reflect",      # mirror without repeating the edge (cv2 default, torch 'reflect')
+    "symmetric": "symmetric",  # mirror repeating the edge (scipy.ndimage 'reflect', MATLAB 'symmetric')
+    "periodic": "wrap",        # circular (FFT-based blurs, MATLAB psf2otf)
+    "replicate": "edge",       # edge value repeated
+    "zero": None,              # zeros outside the image
+}
 
-    Computed in float64 and returned in the input's dtype.
+
+def box_psf(size: int) -> np.ndarray:
+    """(size, size) float64 box kernel (block mean), summing to 1."""
+    if size < 1:
+        raise ValueError(f"box size must be >= 1, got {size}")
+    return np.full((size, size), 1.0 / size**2)
+
+
+def centred_start(size: int, ratio: int) -> int:
+    """The window start that centres a ``size`` kernel on each LR pixel's block (block-centred
+    decimation): -(size - ratio) / 2, which needs ``size`` and ``ratio`` of the same parity."""
+    if size % 2 != ratio % 2:
+        raise ValueError(f"psf size {size} and ratio {ratio} must have the same parity for the "
+                         "block-centred decimation grid")
+    return -(size - ratio) // 2
+
+
+def _padded_index(n: int, before: int, after: int, mode: str) -> np.ndarray:
+    return np.pad(np.arange(n), (before, after), mode=mode)
+
+
+def blur_decimate(gt: torch.Tensor, psf: np.ndarray, ratio: int, start: int | None = None,
+                  boundary: str = "reflect") -> torch.Tensor:
+    """(..., C, H, W) -> (..., C, H/r, W/r): convolve each band with ``psf`` and sample.
+
+    LR pixel (i, j) is the convolution evaluated over the HR window whose first row and column
+    are r*i + ``start`` and r*j + ``start`` (k taps each, k the kernel side), so its centre sits at
+    HR coordinate r*i + start + (k-1)/2. ``start`` None: block-centred (``centred_start``).
+    Pixels outside the image come from ``boundary`` (``BOUNDARIES``). Computed in float64 and
+    returned in the input's dtype.
     """
     k = psf.shape[0]
     if psf.ndim != 2 or psf.shape[1] != k:
         raise ValueError(f"psf must be square (k, k), got {psf.shape}")
-    if k % 2 != ratio % 2:
-        raise ValueError(f"psf size {k} and ratio {ratio} must have the same parity for the "
-                         "block-centred decimation grid")
+    if boundary not in BOUNDARIES:
+        raise ValueError(f"boundary must be one of {sorted(BOUNDARIES)}, got {boundary!r}")
+    start = centred_start(k, ratio) if start is None else start
     *lead, H, W = gt.shape
     if H % ratio or W % ratio:
         raise ValueError(f"image size {H}x{W} must be a multiple of ratio {ratio}")
     x = gt.reshape(-1, 1, H, W).to(torch.float64)
-    pad = (k - ratio) // 2
-    if pad >= min(H, W):
-        raise ValueError(f"psf size {k} is too large for a {H}x{W} image (reflect padding {pad})")
-    if pad > 0:
-        x = F.pad(x, (pad, pad, pad, pad), mode="reflect")
-    elif pad < 0:
-        x = x[..., -pad:H + pad, -pad:W + pad]
+    before = max(0, -start)
+    after_h = max(0, ratio * (H // ratio - 1) + start + k - H)
+    after_w = max(0, ratio * (W // ratio - 1) + start + k - W)
+    if BOUNDARIES[boundary] is None:
+        x = F.pad(x, (before, after_w, before, after_h))
+    elif before or after_h or after_w:
+        mode = BOUNDARIES[boundary]
+        rows = torch.from_numpy(_padded_index(H, before, after_h, mode))
+        cols = torch.from_numpy(_padded_index(W, before, after_w, mode))
+        x = x[..., rows, :][..., cols]
+    first = start + before  # the window start in the padded image
+    x = x[..., first:, first:]
     kernel = torch.from_numpy(np.ascontiguousarray(psf[::-1, ::-1]))[None, None]
-    out = F.conv2d(x, kernel, stride=ratio)
+    out = F.conv2d(x, kernel, stride=ratio)[..., :H // ratio, :W // ratio]
     return out.reshape(*lead, H // ratio, W // ratio).to(gt.dtype)
 
 
@@ -145,15 +185,6 @@ def degrade_spectral(gt: torch.Tensor, srf: np.ndarray, snr_db: float | None = N
     if snr_db is not None:
         hr = add_awgn(hr, snr_db, _generator(seed, f"hrmsi{srf.shape[0]}"))
     return hr
-
-
-def srf_settings(sensor: str, msi_bands: int | Sequence[str]) -> dict:
-    """How an SRF was made, as plain JSON values."""
-    from importlib.metadata import version
-
-    return {"sensor": sensor, "bands": list(sensor_bands(sensor, msi_bands)),
-            "band_model": "gaussian(centre, fwhm) on a 1 nm grid, rows sum to 1",
-            "source": f"pyrsr {version('pyrsr')}"}
 
 
 def degradation_record(*, ratio: int, psf_size: int, psf_sigma: float, sensor: str,

@@ -17,6 +17,7 @@ from datasets.cubes import parse_band_ranges, read_cube
 from datasets.errors import DataError
 from datasets.prepare import main as prepare_cli
 from datasets.split import check_disjoint, plan_stripes
+from tests.native_samples import write_mat73
 
 C = 12
 WL = np.linspace(450.0, 2350.0, C)
@@ -157,20 +158,6 @@ def test_tile_warning_names_the_methods_and_the_smallest_tile_that_suits_all():
     assert "deep_b (LR side a multiple of 2)" in text and "deep_a" not in text
     assert "smallest HR tile (--tile) that suits every method is 40 px" in text
     assert "deep_a (LR side >= 9)" in tile_warning(8, 4, limits)
-
-
-def write_mat73(path, arrays: dict[str, np.ndarray]) -> None:
-    """A MATLAB v7.3 file as MATLAB writes one: HDF5 after a 512-byte user block that starts with
-    the MAT header (version 0x0200), each array stored column-major (h5py sees its axes reversed)."""
-    import h5py
-
-    with h5py.File(path, "w", userblock_size=512) as f:
-        for key, value in arrays.items():
-            f.create_dataset(key, data=np.asarray(value).transpose())
-    text = b"MATLAB 7.3 MAT-file, Platform: GLNXA64, Created on: Wed Dec  2 00:00:00 2026 HDF5 schema 1.00 ."
-    header = text.ljust(116, b" ") + b"\x00" * 8 + b"\x00\x02" + b"IM"
-    with open(path, "r+b") as f:
-        f.write(header)
 
 
 def test_mat73_reads_in_matlab_orientation(tmp_path):
