@@ -204,10 +204,10 @@ PROTOCOLS = (
         )),
     Protocol(
         name="x32-hiftool", ratio=32,
-        blur=Blur("gaussian", 32, 21.0, boundary="zero", start=0, centre=16.0),
+        blur=Blur("gaussian", 32, 21.0, boundary="zero", start=0, centre=15.0),
         response=NIKON_D700, split=HIFTOOL_SPLIT, normalisation="as-read",
-        description="x32, HIFtool's 32x32 Gaussian (sigma 32//1.5 = 21, peak at tap 16) as a "
-                    "stride-32 convolution; HIFtool's train/val/test lists",
+        description="x32, HIFtool's 32x32 Gaussian (sigma 32//1.5 = 21, weights peaking at window "
+                    "tap 16) as a stride-32 convolution; HIFtool's train/val/test lists",
         sources=(
             "HIFtool (Cao), Dataloader_tool/loader_L.py: getGaussiankernel(sf, sf//1.5) on the "
             "grid -(sf-1)//2 .. (sf-1)//2 (peak at tap sf/2), nn.Conv2d(kernel sf, stride sf, no "

@@ -60,7 +60,7 @@ def read_scene(path: str | Path) -> np.ndarray:
 
 PROTOCOLS = (
     Protocol(
-        name="x8", ratio=8, blur=Blur("gaussian", 8, 5.0, boundary="zero", start=0, centre=4.0),
+        name="x8", ratio=8, blur=Blur("gaussian", 8, 5.0, boundary="zero", start=0, centre=3.0),
         response=Response("nikon_d700", ("r", "g", "b"), "sampled"),
         split=Split(scenes={"test": tuple(f"#{i}" for i in HIFTOOL_TEST),
                             "train": tuple(f"#{i}" for i in range(1, SCENE_COUNT + 1)
@@ -70,8 +70,9 @@ PROTOCOLS = (
                          "order of all 77 files (HIFtool's own numbering is not in its "
                          "repository); train = the other 52 (the suite's choice)"),
         normalisation="image-max",
-        description="x8, HIFtool's 8x8 Gaussian (sigma 8//1.5 = 5, peak at tap 4) as a stride-8 "
-                    "convolution; top-left 1024x1024, each image divided by its maximum",
+        description="x8, HIFtool's 8x8 Gaussian (sigma 8//1.5 = 5, weights peaking at window tap "
+                    "4) as a stride-8 convolution; top-left 1024x1024, each image divided by its "
+                    "maximum",
         sources=(
             "HIFtool (Cao), Dataloader_tool/loader_L.py and its evaluation scripts: "
             "ref / ref.max() over the whole image, then Ground_Truth[:1024, :1024]; "

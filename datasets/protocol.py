@@ -54,7 +54,9 @@ BLUR_KINDS = ("gaussian", "box", "gaussian-bilinear")
 class Blur:
     """The PSF and how it is sampled.
 
-    kind: "gaussian" (``sigma`` in HR pixels, peak at tap ``centre``, default (size-1)/2), "box",
+    kind: "gaussian" (``sigma`` in HR pixels, peak at tap ``centre`` of the PSF, default
+        (size-1)/2; the PSF is convolved, so a code that correlates with weights peaking at tap
+        c has centre size-1-c), "box",
         or "gaussian-bilinear": a Gaussian followed by a bilinear resize by an even ratio (OpenCV
         ``GaussianBlur`` then ``resize(INTER_LINEAR)``), which averages the two blurred pixels
         around each block centre, so the kernel is the Gaussian convolved with [1/2, 1/2]
@@ -95,7 +97,7 @@ class Blur:
         start = self.window_start(ratio)
         taps = self.size + (self.kind == "gaussian-bilinear")
         centre = (self.size - 1) / 2 if self.centre is None else self.centre
-        weights = self.kernel().sum(axis=1)
+        weights = self.kernel().sum(axis=1)[::-1]  # window order: the PSF is convolved
         return {"kind": self.kind, "size": self.size, "taps": taps,
                 "sigma_hr_px": None if self.sigma is None else float(self.sigma),
                 "peak_tap": None if self.kind == "box" else centre,
