@@ -9,6 +9,7 @@ import traceback
 from collections.abc import Sequence
 
 from datasets.check import check_dataset, check_download, tile_warnings
+from datasets.protocol import Protocol
 from datasets.registry import list_datasets, spec
 
 
@@ -16,7 +17,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m datasets", description=__doc__,
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter, allow_abbrev=False)
     sub = p.add_subparsers(dest="command", required=True)
-    sub.add_parser("list", help="print the registered datasets and their protocols")
+    listing = sub.add_parser("list", help="print the registered datasets and their protocols")
+    listing.add_argument("--markdown", action="store_true",
+                         help="one Markdown table of every protocol (docs/datasets.md)")
     check = sub.add_parser("check", help="report every problem in a download (--dataset) or a "
                                          "layout (--list); exit 1 if any",
                            formatter_class=argparse.ArgumentDefaultsHelpFormatter)
@@ -40,10 +43,52 @@ def print_list() -> None:
             print(f"  {name + ':' + protocol.name:<22} {protocol.description}")
 
 
+def _cell(text: str) -> str:
+    return text.replace("|", "/").replace("\n", " ")
+
+
+def _kernel(protocol: Protocol) -> str:
+    b = protocol.blur.record(protocol.ratio)
+    shape = f"{b['taps']}x{b['taps']} {b['kind']}"
+    sigma = f", sigma {b['sigma_hr_px']:.3g}" if b["sigma_hr_px"] else ""
+    start, taps = b["window_start_hr_px"], b["taps"]
+    borders = ("no padding (the window stays in its block)" if 0 <= start and start + taps
+               <= protocol.ratio else f"{b['boundary']} borders")
+    return (f"{shape}{sigma}, {borders}, window r*i{start:+d} "
+            f"(centroid r*i+{b['psf_centroid_hr_px']:.2f}; block centre r*i+"
+            f"{b['block_centre_hr_px']:g})")
+
+
+def _split(protocol: Protocol) -> str:
+    s = protocol.split
+    counts = ", ".join(f"{k} {len(v)}" for k, v in (s.scenes or s.windows).items())
+    crop = f"; crop {s.crop.height}x{s.crop.width} at ({s.crop.row}, {s.crop.col})" if s.crop else ""
+    return f"{counts} {'scenes' if s.scenes else 'windows'}{crop}. {s.note}"
+
+
+def markdown_table() -> str:
+    """Every dataset's protocols as one Markdown table (docs/datasets.md)."""
+    lines = ["| protocol | dataset | terms | split | ratio | kernel | response | normalisation "
+             "| sources |", "|" + "---|" * 9]
+    for name in list_datasets():
+        s = spec(name)
+        for p in s.protocols:
+            r = p.response
+            cells = [f"`{name}:{p.name}`", f"{s.description}. {s.source}", s.licence,
+                     _split(p), f"x{p.ratio}", _kernel(p),
+                     f"{r.sensor} {'/'.join(r.bands)} ({r.band_model})",
+                     f"{p.normalisation}; noise {p.snr_db or 'none'}", "; ".join(p.sources)]
+            lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "list":
-        print_list()
+        if args.markdown:
+            print(markdown_table(), end="")
+        else:
+            print_list()
         return 0
     target = args.dataset or args.list
     try:

@@ -29,10 +29,10 @@ from datasets.scene import Scene, SceneMeta
 from datasets.simulate import (
     BOUNDARIES,
     NOISE,
-    add_awgn,
-    blur_decimate,
     box_psf,
     centred_start,
+    degrade_spatial,
+    degrade_spectral,
     derived_seed,
     gaussian_psf,
 )
@@ -56,8 +56,8 @@ class Blur:
 
     kind: "gaussian" (``sigma`` in HR pixels, peak at tap ``centre`` of the PSF, default
         (size-1)/2; the PSF is convolved, so a code that correlates with weights peaking at tap
-        c has centre size-1-c), "box",
-        or "gaussian-bilinear": a Gaussian followed by a bilinear resize by an even ratio (OpenCV
+        c has centre size-1-c); "box"; or "gaussian-bilinear": a Gaussian followed by a bilinear
+        resize by an even ratio (OpenCV
         ``GaussianBlur`` then ``resize(INTER_LINEAR)``), which averages the two blurred pixels
         around each block centre, so the kernel is the Gaussian convolved with [1/2, 1/2]
         (size + 1 taps).
@@ -366,12 +366,9 @@ def protocol_scenes(source: Source, protocol: Protocol, split: str, seed: int = 
             raise DataError(where, f"{label} is {gt.shape[-2]}x{gt.shape[-1]}",
                             f"sides that are multiples of the ratio {protocol.ratio}")
         scene_seed = derived_seed(seed, names[i])
-        lr = blur_decimate(gt, psf, protocol.ratio, start, protocol.blur.boundary)
-        hr = torch.einsum("cb,bhw->chw", torch.from_numpy(srf), gt.to(torch.float64)).float()
-        if protocol.snr_db is not None:
-            gens = [torch.Generator().manual_seed(derived_seed(scene_seed, t))
-                    for t in ("lrhsi", "hrmsi")]
-            lr, hr = add_awgn(lr, protocol.snr_db, gens[0]), add_awgn(hr, protocol.snr_db, gens[1])
+        lr = degrade_spatial(gt, psf, protocol.ratio, protocol.snr_db, 0, scene_seed, start,
+                             protocol.blur.boundary)
+        hr = degrade_spectral(gt, srf, protocol.snr_db, scene_seed)
         degradation = {**record, "seed": seed, "tile_seed": scene_seed,
                        "split": {"name": split, "image": image_name, "label": label,
                                  "window": None if window is None else window.__dict__}}

@@ -168,9 +168,11 @@ def _generator(seed: int, tag: str) -> torch.Generator:
 
 
 def degrade_spatial(gt: torch.Tensor, psf: np.ndarray, ratio: int, snr_db: float | None = None,
-                    misalign_px: int = 0, seed: int = 0) -> torch.Tensor:
-    """(C, H, W) unit-domain GT -> (C, H/r, W/r) LR-HSI: blur, decimate, noise, then shift."""
-    lr = blur_decimate(gt, psf, ratio)
+                    misalign_px: int = 0, seed: int = 0, start: int | None = None,
+                    boundary: str = "reflect") -> torch.Tensor:
+    """(C, H, W) unit-domain GT -> (C, H/r, W/r) LR-HSI: blur and sample (``blur_decimate``'s
+    ``start``/``boundary``), noise, then shift."""
+    lr = blur_decimate(gt, psf, ratio, start, boundary)
     if snr_db is not None:
         lr = add_awgn(lr, snr_db, _generator(seed, "lrhsi"))
     return shift(lr, misalign_px) if misalign_px else lr

@@ -83,7 +83,7 @@ def test_every_protocol_split_is_disjoint_and_fits_the_release(dataset, protocol
         return
     H, W = PUBLISHED_HW[dataset]
     windows = [(s, w) for s, ws in protocol.split.windows.items() for w in ws]
-    for split, w in windows:
+    for _, w in windows:
         assert 0 <= w.row and w.row + w.height <= H and 0 <= w.col and w.col + w.width <= W, w
         assert w.height % protocol.ratio == 0 and w.width % protocol.ratio == 0
     for i, (s, a) in enumerate(windows):
@@ -198,3 +198,12 @@ def test_shrink_keeps_windows_disjoint_and_refuses_sizes_that_do_not_divide():
     assert len(PROTOCOLS) >= 9
     assert {d for d, _ in PROTOCOLS} == {"cave", "harvard", "chikusei", "pavia-u", "pavia-c",
                                          "houston2013", "dc-mall"}
+
+
+def test_docs_table_is_the_registry():
+    from pathlib import Path
+
+    from datasets.__main__ import markdown_table
+
+    text = (Path(__file__).parents[1] / "docs" / "datasets.md").read_text()
+    assert markdown_table() in text, "docs/datasets.md: regenerate with python -m datasets list --markdown"
