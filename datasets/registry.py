@@ -147,6 +147,19 @@ def spec(name: str) -> DatasetSpec:
     return entry
 
 
+def splits_of(name: str) -> tuple[str, ...]:
+    """The splits of a dataset, or of ``dataset:protocol`` (a protocol dataset without one named:
+    its first protocol's)."""
+    entry = spec(name)
+    if not entry.protocols:
+        return entry.splits
+    chosen = parse_name(name)[1] or entry.protocols[0].name
+    if chosen not in entry.protocol_names():
+        raise ValueError(f"dataset {entry.name!r} has no protocol {chosen!r}; its protocols: "
+                         f"{', '.join(entry.protocol_names())}")
+    return next(p for p in entry.protocols if p.name == chosen).split.names
+
+
 def get(name: str, split: str = "test", **options: Any) -> Sequence[Scene]:
     """The scenes of ``name``'s ``split``, built with ``options`` (see each factory's docstring);
     ``name`` may be ``dataset:protocol``."""
@@ -154,15 +167,8 @@ def get(name: str, split: str = "test", **options: Any) -> Sequence[Scene]:
     protocol = parse_name(name)[1]
     if protocol is not None:
         options = {**options, "protocol": protocol}
-    if entry.protocols:
-        names = {p.name: p for p in entry.protocols}
-        chosen = options.get("protocol") or entry.protocols[0].name
-        if chosen not in names:
-            raise ValueError(f"dataset {parse_name(name)[0]!r} has no protocol {chosen!r}; its "
-                             f"protocols: {', '.join(names)}")
-        splits = names[chosen].split.names
-    else:
-        splits = entry.splits
+    dataset = parse_name(name)[0]
+    splits = splits_of(f"{dataset}:{options['protocol']}" if options.get("protocol") else dataset)
     if split not in splits:
         raise ValueError(f"dataset {name!r} has splits {list(splits)}, got {split!r}")
     params = inspect.signature(entry.factory).parameters

@@ -138,5 +138,12 @@ def test_scene_list_is_a_lazy_sequence():
 def test_cli_lists_datasets():
     run = subprocess.run([sys.executable, "-m", "datasets", "list"], capture_output=True, text=True)
     assert run.returncode == 0
-    assert [line.split()[0] for line in run.stdout.splitlines()] == ["indian_pines", "paper",
-                                                                     "synthetic"]
+    lines = run.stdout.splitlines()
+    assert [line.split()[0] for line in lines if not line.startswith(" ")] == [
+        "cave", "chikusei", "dc-mall", "harvard", "houston2013", "indian_pines", "paper",
+        "pavia-c", "pavia-u", "synthetic"]
+    protocols = [line.split()[0] for line in lines if line.startswith("  ")]
+    registry = datasets.registry
+    expected = [f"{name}:{protocol}" for name in registry.list_datasets()
+                for protocol in registry.spec(name).protocol_names()]
+    assert sorted(protocols) == sorted(expected) and "cave:x8-gauss" in protocols

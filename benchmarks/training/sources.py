@@ -56,8 +56,9 @@ def list_path(root: str, path: str) -> str:
 
 
 def scenes_for(args: argparse.Namespace, split: str, list_file: str | None) -> Sequence[Scene]:
-    """The scenes of one split: ``--dataset``'s split, or ``list_file`` under ``--root``."""
-    if (args.dataset is None) == (args.root is None):
+    """The scenes of one split: ``--dataset``'s split (read from the download at ``--root`` for
+    a dataset with protocols, e.g. cave:x8-gauss), or ``list_file`` under ``--root``."""
+    if args.dataset is None and args.root is None:
         raise ValueError("give either --dataset NAME or --root DIR with list files")
     options: dict[str, Any] = {}
     if args.msi_bands is not None:
@@ -65,6 +66,8 @@ def scenes_for(args: argparse.Namespace, split: str, list_file: str | None) -> S
     if args.dataset is not None:
         if args.misalignment:
             options["misalign_px"] = args.misalignment
+        if args.root is not None:
+            options["root"] = args.root
         return datasets.get(args.dataset, split=split, **options)
     if list_file is None:
         raise ValueError(f"--root needs a list file for the {split} split")
@@ -75,5 +78,5 @@ def scenes_for(args: argparse.Namespace, split: str, list_file: str | None) -> S
 
 def held_out_split(dataset: str) -> str | None:
     """The split used for validation with --dataset: "val" if the dataset has one, else "test"."""
-    splits = datasets.registry.spec(dataset).splits
+    splits = datasets.registry.splits_of(dataset)
     return "val" if "val" in splits else "test" if "test" in splits else None
