@@ -12,7 +12,7 @@ PAPER_RUN ?= results/paper-table
 TEST_ENV := OMP_WAIT_POLICY=$(or $(OMP_WAIT_POLICY),PASSIVE)
 
 .PHONY: install test test-slow bench bench-check perf lint paper-table figures study-scaling \
-        study-robustness clean
+        study-robustness gpu-check clean
 
 install: $(STAMP)
 
@@ -58,6 +58,12 @@ ROBUSTNESS_RUN ?= results/studies/robustness
 study-robustness: $(STAMP)
 	$(PY) -m benchmarks.studies.robustness --out $(ROBUSTNESS_RUN) --resume \
 		$(if $(WEIGHTS),--weights $(WEIGHTS),)
+
+# The CUDA path in one command (benchmarks/gpu_check.py): CUDA-only tests, CUDA-event latency of
+# the paper's three methods in fp32/bf16/fp16, one AMP step each, mamba_ssm against the torch scan.
+# Without CUDA: one line, exit 0.
+gpu-check: $(STAMP)
+	$(PY) -m benchmarks.gpu_check $(if $(OUT),--out $(OUT),)
 
 figures: $(STAMP)
 	test -f $(PAPER_RUN)/rows.csv || $(PY) -m benchmarks.paper_table --out $(PAPER_RUN)

@@ -24,6 +24,8 @@ from benchmarks.cost.params import count_params
 from benchmarks.shapes import InputShape
 from benchmarks.threads import torch_threads
 
+AUTOCAST = {"float32": None, "fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
+
 
 class BoundMethod(torch.nn.Module):
     """Wraps a built method as ``forward(lrhsi, hrmsi)``, with its side inputs bound."""
@@ -71,9 +73,10 @@ def count_once(method: Any, spec: methods.MethodSpec, shape: InputShape, counter
 
 def speed_in_child(name: str, cfg: dict[str, Any], shape: InputShape, device: str,
                    budget_s: float, min_iters: int | None = None, dtype: str = "float32") -> dict:
-    """Child entry point: latency and peak memory of one forward at ``shape``, and the params of
-    the method as built for it. ``resident_mem_gb``: the resident set just before the forwards
-    (model and inputs built); ``peak_mem_gb`` is the peak from then on."""
+    """Child entry point: latency and peak memory of one forward at ``shape`` (``dtype``: float32,
+    or autocast to bf16 / fp16, see ``AUTOCAST``), and the params of the method as built for it.
+    ``resident_mem_gb``: the resident set just before the forwards (model and inputs built);
+    ``peak_mem_gb`` is the peak from then on."""
     dev = torch.device(device)
     torch.manual_seed(0)
     method = build_for(name, cfg, shape)
@@ -85,7 +88,10 @@ def speed_in_child(name: str, cfg: dict[str, Any], shape: InputShape, device: st
     if dev.type == "cuda":
         torch.backends.cudnn.benchmark = True
     reset_peak_memory(dev)
-    autocast = torch.autocast(dev.type, dtype=torch.bfloat16, enabled=dtype == "bf16")
+    if dtype not in AUTOCAST:
+        raise ValueError(f"dtype must be one of {sorted(AUTOCAST)}, got {dtype!r}")
+    autocast = torch.autocast(dev.type, dtype=AUTOCAST[dtype] or torch.float32,
+                              enabled=AUTOCAST[dtype] is not None)
 
     def forward() -> None:
         with torch.inference_mode(), autocast:
