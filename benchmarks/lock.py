@@ -21,7 +21,8 @@ class LockedError(RuntimeError):
     """The directory is in use by another live process."""
 
 
-def _alive(pid: int) -> bool:
+def alive(pid: int) -> bool:
+    """Whether process ``pid`` runs on this host."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -57,7 +58,7 @@ def run_lock(directory: Path, log: Callable[[str], None] = print) -> Iterator[No
     if not _create(path):
         owner = _owner(path)
         pid, host = owner.get("pid"), owner.get("host")
-        if host == socket.gethostname() and isinstance(pid, int) and _alive(pid):
+        if host == socket.gethostname() and isinstance(pid, int) and alive(pid):
             raise LockedError(f"{directory} is in use by pid {pid} on {host} (since "
                               f"{owner.get('since', '?')}); wait for it or choose another --out")
         if host not in (None, socket.gethostname()):

@@ -528,12 +528,18 @@ def run_method(run: BenchmarkRun, spec: methods.MethodSpec, scenes: SceneCache,
         error = f"{type(exc).__name__}: {exc}"
         tqdm.write(f"[{name}] failed before scoring: {error}")
         run.log(f"[{name}] failed before scoring:\n{traceback.format_exc()}")
-        rows = [{**base, "scene": ALL_SCENES, "convention": c, "status": "error",
-                 "error": error[:1000]} for c in ("standard", "paper")]
+        rows = failed_rows(base, error)
         band_rows = []
     for row in rows:
         row.update(costs, wall_s=time.perf_counter() - t0)
     return rows, band_rows
+
+
+def failed_rows(base: dict[str, Any], error: str) -> list[dict[str, Any]]:
+    """The rows of a method that failed before any scene was scored: ``base`` with scene ``*``,
+    status=error and ``error`` (cut to 1000 characters), one row per metric convention."""
+    return [{**base, "scene": ALL_SCENES, "convention": c, "status": "error",
+             "error": error[:1000]} for c in ("standard", "paper")]
 
 
 def score_method(run: BenchmarkRun, spec: methods.MethodSpec, model: Any, scenes: SceneCache,

@@ -92,6 +92,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--seed", type=int, default=d.get("seed"),
                    help="seeds the model init, crops, flips and noise")
     p.add_argument("--out", type=Path, default=None, help="run directory (None: runs/METHOD)")
+    p.add_argument("--keep", choices=("best", "last"), default="best",
+                   help="the weights manifest.json names: best.pth (lowest validation SAM) or "
+                   "last.pth (when the validation scenes are the ones later scored)")
     p.add_argument("--resume", type=Path, default=None, help="a last.pth/best.pth to continue")
     p.add_argument("--stop-after", type=int, default=None,
                    help="train at most this many epochs in this call (resume later)")
@@ -119,7 +122,8 @@ def build_config(args: argparse.Namespace, spec: methods.MethodSpec, bands: int,
         val_every=args.val_every, device=args.device, amp=args.amp, workers=args.workers,
         out=str(out), max_steps=args.max_steps,
         max_train_s=None if args.max_minutes is None else args.max_minutes * 60,
-        val_every_steps=args.val_every_steps, val_per_decade=args.val_per_decade, data=data)
+        val_every_steps=args.val_every_steps, val_per_decade=args.val_per_decade, data=data,
+        keep=args.keep)
     if args.no_noise:
         config.snr_db = None
     return config
