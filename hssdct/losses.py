@@ -49,13 +49,23 @@ def bandwise_loss(pred: Tensor, target: Tensor, beta: float = 1.0, offset: float
     """
     _check(pred, target)
     per_band = F.smooth_l1_loss(pred, target, reduction="none", beta=beta).mean(dim=(-2, -1))
+    return _bandwise_from(per_band, target, offset)
+
+
+def _bandwise_from(per_band: Tensor, target: Tensor, offset: float = 0.1) -> Tensor:
+    """:func:`bandwise_loss` from the per-(sample, band) SmoothL1 means (B, C)."""
     energy = (target * target).mean(dim=(-2, -1)) + offset
     return (per_band / energy).mean()
 
 
 def hssdct_loss(pred: Tensor, target: Tensor) -> Tensor:
-    """SmoothL1(beta=1) + 0.1 * :func:`sam_loss` + 0.1 * :func:`bandwise_loss` (scalar)."""
+    """SmoothL1(beta=1) + 0.1 * :func:`sam_loss` + 0.1 * :func:`bandwise_loss` (scalar).
+
+    The element-wise SmoothL1 is computed once: its mean over everything is the mean of its
+    per-band means (every band has H x W pixels), which the band-wise term divides.
+    """
     _check(pred, target)
-    return (F.smooth_l1_loss(pred, target, beta=1.0)
+    per_band = F.smooth_l1_loss(pred, target, reduction="none", beta=1.0).mean(dim=(-2, -1))
+    return (per_band.mean()
             + SAM_WEIGHT * sam_loss(pred, target)
-            + BANDWISE_WEIGHT * bandwise_loss(pred, target))
+            + BANDWISE_WEIGHT * _bandwise_from(per_band, target))
