@@ -63,7 +63,7 @@ study-robustness: $(STAMP)
 # the paper's three methods in fp32/bf16/fp16, one AMP step each, mamba_ssm against the torch scan.
 # Without CUDA: one line, exit 0.
 gpu-check: $(STAMP)
-	$(PY) -m benchmarks.gpu_check $(if $(OUT),--out $(OUT),)
+	@$(PY) -m benchmarks.gpu_check $(if $(OUT),--out $(OUT),)
 
 figures: $(STAMP)
 	test -f $(PAPER_RUN)/rows.csv || $(PY) -m benchmarks.paper_table --out $(PAPER_RUN)
