@@ -133,24 +133,25 @@ def test_two_methods_train_measure_and_merge_into_one_run(one_thread_jobs, tmp_p
 
 
 def test_a_killed_job_resumes_from_its_last_checkpoint(one_thread_jobs, tmp_path):
-    """Kill -9 of the job's process after its first epoch's last.pth: the sweep records the job
-    as failed (error rows); --resume resubmits it and training continues from that step."""
+    """Kill -9 of the job's process once an epoch's last.pth exists (60 steps, 6 an epoch: the
+    kill lands well before the end): the sweep records the job as failed (error rows); --resume
+    resubmits it and training continues from that step."""
     out = tmp_path / "s"
     job = out / "jobs" / "ssrnet--indian_pines--s0"
-    argv = ["--methods", "ssrnet", "--max-steps", "12", "--batch-size", "1", *TINY,
+    argv = ["--methods", "ssrnet", "--max-steps", "60", "--batch-size", "1", *TINY,
             "--out", str(out)]
     sweep = subprocess.Popen([sys.executable, "-m", "benchmarks.sweep", *argv], cwd=ROOT,
                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
-    while not (job / "weights" / "last.pth").exists():  # 6 of 12 steps done
+    while not (job / "weights" / "last.pth").exists():
         assert sweep.poll() is None and time.monotonic() < deadline, sweep.stderr.read()
         time.sleep(0.02)
     os.kill(json.loads((job / "job.json").read_text())["pid"], signal.SIGKILL)
     assert sweep.wait(timeout=60) == 1
     assert "status=error rows from 1 job(s)" in sweep.stderr.read()
     killed = torch.load(job / "weights" / "last.pth", weights_only=True)
-    at = len(killed["step_losses"])
-    assert 0 < at < 12 and killed["epoch"] == 1
+    at, epoch = len(killed["step_losses"]), killed["epoch"]
+    assert 0 < at < 60 and at == 6 * epoch
     rows = pd.read_csv(out / "rows.csv")
     assert set(rows["status"]) == {"error"}
     assert "ended while training" in rows["error"].iloc[0]
@@ -158,12 +159,12 @@ def test_a_killed_job_resumes_from_its_last_checkpoint(one_thread_jobs, tmp_path
     assert main(["--out", str(out), "--resume", "--poll-s", "0.2", "--no-report"]) == 0
     record = sweep_json(out)["jobs"][0]
     assert record["status"] == "done" and len(record["job_ids"]) == 2
-    assert record["resumed_at_step"] == at and record["steps"] == 12
+    assert record["resumed_at_step"] == at and record["steps"] == 60
     final = torch.load(job / "weights" / "last.pth", weights_only=True)
-    assert len(final["step_losses"]) == 12 and final["epoch"] == 2
+    assert len(final["step_losses"]) == 60 and final["epoch"] == 10
     assert final["step_losses"][:at] == killed["step_losses"]  # continued, not restarted
-    assert pd.read_csv(job / "weights" / "history.csv")["epoch"].tolist() == [1, 2]
+    assert pd.read_csv(job / "weights" / "history.csv")["epoch"].tolist() == list(range(1, 11))
     log = (job / "logs" / f"{record['job_ids'][1]}_0_log.out").read_text()
-    assert f"resuming from {job / 'weights' / 'last.pth'} (step {at}, epoch 1)" in log
+    assert f"resuming from {job / 'weights' / 'last.pth'} (step {at}, epoch {epoch})" in log
     rows = pd.read_csv(out / "rows.csv")
     assert set(rows["status"]) == {"ok"} and set(rows["method"]) == {"ssrnet"}
