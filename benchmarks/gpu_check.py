@@ -34,6 +34,7 @@ import torch
 import fileio
 import methods
 from benchmarks import provenance
+from benchmarks.cli import error_line
 from benchmarks.measure import build_for, speed_in_child, synthetic_inputs
 from benchmarks.shapes import PAPER_INPUT, InputShape
 from benchmarks.training.optim import Stepper, resolve_loss
@@ -142,7 +143,7 @@ def run_checks(out: Path, device: str = "cuda", shape: InputShape = PAPER_INPUT,
                 rows.append(latency_row(name, shape, precision, device, budget_s, min_iters))
             except Exception as err:  # noqa: BLE001 - one error row, the check goes on
                 rows.append({"method": name, "precision": precision, "status": "error",
-                             "error": f"{type(err).__name__}: {err}", "median_ms": math.nan,
+                             "error": error_line(err), "median_ms": math.nan,
                              "p90_ms": math.nan, "iqr_ms": math.nan, "peak_mem_gb": math.nan})
     latency = pd.DataFrame(rows)
     fileio.write_csv(out / "rows.csv", latency)
@@ -152,7 +153,7 @@ def run_checks(out: Path, device: str = "cuda", shape: InputShape = PAPER_INPUT,
         try:
             steps.append(amp_train_step(name, shape, device))
         except Exception as err:  # noqa: BLE001 - one error row, the check goes on
-            steps.append({"method": name, "status": "error", "error": f"{type(err).__name__}: {err}"})
+            steps.append({"method": name, "status": "error", "error": error_line(err)})
     fileio.write_csv(out / "train_steps.csv", pd.DataFrame(steps))
     verdicts["latency"] = "ok" if (latency["status"] == "ok").all() else "error"
     verdicts["amp_steps"] = "ok" if all(s["status"] == "ok" for s in steps) else "error"
@@ -176,7 +177,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if line is not None:
         print(line)
         return 0
-    out = args.out or Path("results") / f"gpu-check-{datetime.now(UTC):%Y%m%d-%H%M%S}"
+    out = args.out or Path("results") / f"gpu-check-{provenance.run_stamp()}"
     device = torch.device("cuda")
     started = datetime.now(UTC).isoformat()
     verdicts = run_checks(out, "cuda", budget_s=args.budget_s, with_tests=not args.no_tests)

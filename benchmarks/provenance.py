@@ -6,12 +6,18 @@ import os
 import platform
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 import torch
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_stamp() -> str:
+    """The current UTC time as a run directory's default name part, ``YYYYmmdd-HHMMSS``."""
+    return datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
 
 
 def git_sha() -> str:

@@ -132,10 +132,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def _run_id() -> str:
-    return datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-
-
 class StageClock:
     """Wall seconds per stage of one method (``STAGES``), each stage announced by ``progress``."""
 
@@ -164,7 +160,7 @@ class BenchmarkRun:
         self.args = args
         self.profile = PROFILES[args.profile]
         self.device = provenance.resolve_device(args.device)
-        self.out: Path = args.out or Path("results") / _run_id()
+        self.out: Path = args.out or Path("results") / provenance.run_stamp()
         self.run_id = self.out.name
         self.names = method_names(args.methods)
         self.checkpoints = checkpoint_paths(args.checkpoint, self.names)
@@ -644,11 +640,8 @@ def main(argv: list[str] | None = None) -> int:
     could not start (one line on stderr; ``--debug`` adds the traceback)."""
     args = parse_args(argv)
     try:
-        out = args.out or Path("results") / _run_id()
-        args.out = out
-        check_writable(out)
-        with run_lock(out, log=lambda msg: print(msg, file=sys.stderr)):
-            return execute(args)
+        args.out = args.out or Path("results") / provenance.run_stamp()
+        return execute_locked(args)
     except Exception as exc:  # noqa: BLE001 - one line, the traceback with --debug
         return report_error(exc, args.debug)
 
@@ -663,6 +656,13 @@ def check_writable(out: Path) -> None:
         (out / ".write-test").unlink()
     except OSError as err:
         raise ValueError(f"--out {out} cannot be written ({err.strerror or err})") from None
+
+
+def execute_locked(args: argparse.Namespace) -> int:
+    """:func:`execute` in ``args.out``, checked writable, inside its lock."""
+    check_writable(args.out)
+    with run_lock(args.out, log=lambda msg: print(msg, file=sys.stderr)):
+        return execute(args)
 
 
 def execute(args: argparse.Namespace) -> int:

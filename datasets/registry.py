@@ -164,11 +164,11 @@ def get(name: str, split: str = "test", **options: Any) -> Sequence[Scene]:
     """The scenes of ``name``'s ``split``, built with ``options`` (see each factory's docstring);
     ``name`` may be ``dataset:protocol``."""
     entry = spec(name)
-    protocol = parse_name(name)[1]
+    dataset, protocol = parse_name(name)
     if protocol is not None:
         options = {**options, "protocol": protocol}
-    dataset = parse_name(name)[0]
-    splits = splits_of(f"{dataset}:{options['protocol']}" if options.get("protocol") else dataset)
+    protocol = options.get("protocol")
+    splits = splits_of(f"{dataset}:{protocol}" if protocol else dataset)
     if split not in splits:
         raise ValueError(f"dataset {name!r} has splits {list(splits)}, got {split!r}")
     params = inspect.signature(entry.factory).parameters

@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import shlex
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -35,9 +34,10 @@ import pandas as pd
 import datasets
 import fileio
 import methods
+from benchmarks import provenance
 from benchmarks.cli import HelpFormatter, method_names, report_error
 from benchmarks.lock import run_lock
-from benchmarks.run import report
+from benchmarks.run import check_writable, report
 from benchmarks.sweep.engine import EXECUTORS, last_attempt, run_jobs, settle
 from benchmarks.sweep.job import SweepJob
 from benchmarks.sweep.merge import merge
@@ -349,11 +349,10 @@ def execute(args: argparse.Namespace, out: Path, command: str) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
-        out = (args.out or Path("results") / f"sweep-{datetime.now(UTC):%Y%m%d-%H%M%S}").resolve()
+        out = (args.out or Path("results") / f"sweep-{provenance.run_stamp()}").resolve()
         if args.resume and args.out is None:
             raise ValueError("--resume needs --out DIR, the sweep to continue")
-        if out.exists() and not out.is_dir():
-            raise ValueError(f"--out {out} is a file; give a directory")
+        check_writable(out)
         command = shlex.join(["python", "-m", "benchmarks.sweep",
                               *(sys.argv[1:] if argv is None else argv)])
         with run_lock(out, log=lambda msg: print(msg, file=sys.stderr)):

@@ -18,7 +18,7 @@ import submitit
 
 import fileio
 from benchmarks.cli import error_line
-from benchmarks.lock import LOCK_NAME, run_lock
+from benchmarks.lock import LOCK_NAME
 from benchmarks.sweep.plan import DONE, ERROR, JOB_FILE, now, read_job_file
 
 
@@ -100,10 +100,7 @@ class SweepJob(submitit.helpers.Checkpointable):
 
         argv = list(self.run_argv) + (["--resume"] if (self.run_dir / "rows.csv").exists() else [])
         (self.run_dir / LOCK_NAME).unlink(missing_ok=True)
-        args = run.parse_args(argv)
-        run.check_writable(args.out)
-        with run_lock(args.out):
-            run.execute(args)
+        run.execute_locked(run.parse_args(argv))
 
     def checkpoint(self, *args: Any, **kwargs: Any) -> submitit.helpers.DelayedSubmission:
         """Requeue this job as it is (submitit calls this on preemption or timeout): the next
