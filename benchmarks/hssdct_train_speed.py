@@ -1,6 +1,7 @@
 """One HSSDCT training step on the CPU, and its speed against the authors' released model.
 
     python -m benchmarks.hssdct_train_speed [--released DIR] [--rounds 5] [--threads 2]
+                                            [--primitives]
 
 A step is the released recipe's at batch 1: zero the gradients, forward an HR ``TRAIN_CROP``
 crop (LR ``TRAIN_CROP / 4``) of the default 172-band model in train mode, the joint loss
@@ -9,7 +10,9 @@ variable ``HSSDCT_RELEASED_CODE``) naming a checkout of the authors' repository
 (github.com/jemmyleee/HSSDCT; its ``models/hssdct.py`` imports ``timm`` and ``ptflops``, which
 must be importable), their ``HyDCFN`` gets our model's weights and both are timed interleaved in
 this process, round by round; the figure is the ratio of their fastest step to ours
-(``TRAINING_TARGET``: at least 2). The suite ships none of their code.
+(``TRAINING_TARGET``: at least 2). The suite ships none of their code. ``--primitives`` then
+runs one more step of each with oneDNN's timer on and prints where it went, primitive by
+primitive (``benchmarks.onednn_profile``).
 """
 
 from __future__ import annotations
@@ -22,10 +25,12 @@ import sys
 import time
 import types
 from collections.abc import Callable
+from dataclasses import asdict
 from pathlib import Path
 
 import torch
 
+from benchmarks.onednn_profile import format_table, profile_primitives
 from benchmarks.threads import torch_threads
 from hssdct.losses import hssdct_loss
 from hssdct.model import HSSDCT
@@ -90,22 +95,41 @@ def time_interleaved(steps: dict[str, Callable[[], object]], rounds: int) -> dic
     return times
 
 
+def released_and_ours(code_dir: str | os.PathLike | None, seed: int = 0
+                      ) -> dict[str, Callable[[], float]]:
+    """One training step each of the released model (when ``code_dir`` is given) and ours, on
+    the same crop and weights, as zero-argument callables."""
+    torch.manual_seed(seed)
+    ours = HSSDCT().train()
+    lr, hr, gt = crop_batch(seed)
+    steps = {}
+    if code_dir:
+        theirs = load_released(code_dir, ours)
+        steps["released"] = lambda: training_step(theirs, lr, hr, gt)
+    steps["ours"] = lambda: training_step(ours, lr, hr, gt)
+    return steps
+
+
+def speedup_report(times: dict[str, list[float]], threads: int) -> dict[str, object]:
+    """The step times, and when both are present the released/ours ratios of fastest and medians."""
+    report: dict[str, object] = {"threads": threads, "crop": TRAIN_CROP,
+                                 "rounds": len(times["ours"])}
+    report.update({f"{name}_s": t for name, t in times.items()})
+    if "released" in times:
+        mid = len(times["ours"]) // 2
+        report.update({
+            "speedup_of_mins": min(times["released"]) / min(times["ours"]),
+            "speedup_of_medians": sorted(times["released"])[mid] / sorted(times["ours"])[mid],
+            "target": TRAINING_TARGET})
+    return report
+
+
 def compare_with_released(code_dir: str | os.PathLike, rounds: int = 5, threads: int = 2,
                           seed: int = 0) -> dict[str, object]:
     """Training-step times of ours and the released model (interleaved) and the speed-up."""
-    torch.manual_seed(seed)
-    ours = HSSDCT().train()
-    theirs = load_released(code_dir, ours)
-    lr, hr, gt = crop_batch(seed)
+    steps = released_and_ours(code_dir, seed)
     with torch_threads(threads):
-        times = time_interleaved({"released": lambda: training_step(theirs, lr, hr, gt),
-                                  "ours": lambda: training_step(ours, lr, hr, gt)}, rounds)
-    return {"threads": threads, "crop": TRAIN_CROP, "rounds": rounds,
-            "released_s": times["released"], "ours_s": times["ours"],
-            "speedup_of_mins": min(times["released"]) / min(times["ours"]),
-            "speedup_of_medians": sorted(times["released"])[rounds // 2]
-            / sorted(times["ours"])[rounds // 2],
-            "target": TRAINING_TARGET}
+        return speedup_report(time_interleaved(steps, rounds), threads)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -116,23 +140,33 @@ def main(argv: list[str] | None = None) -> int:
                    help=f"checkout of the authors' repository (default: ${RELEASED_ENV})")
     p.add_argument("--rounds", type=int, default=5, help="timed rounds (default: %(default)s)")
     p.add_argument("--threads", type=int, default=2, help="torch threads (default: %(default)s)")
+    p.add_argument("--primitives", action="store_true",
+                   help="also time one step of each with oneDNN's verbose timer and print the "
+                        "time per oneDNN primitive (convolutions forward, backward-data, "
+                        "backward-weights, ...)")
     args = p.parse_args(argv)
+    if args.rounds < 1:
+        p.error(f"--rounds must be at least 1, got {args.rounds}")
+    steps = released_and_ours(args.released)
+    head = f"training step, HR {TRAIN_CROP} crop, batch 1, fp32, {args.threads} threads"
+    with torch_threads(args.threads):
+        report = speedup_report(time_interleaved(steps, args.rounds), args.threads)
+        if args.primitives:
+            report["primitives"] = {}
+            for name, step in steps.items():
+                start = time.perf_counter()
+                rows = profile_primitives(step)
+                wall = time.perf_counter() - start
+                print(f"{name}: one step of {wall:.2f} s with oneDNN's timer on")
+                print(format_table(rows, wall) + "\n")
+                report["primitives"][name] = {"step_s": wall, "rows": [asdict(r) for r in rows]}
     if args.released:
-        report = compare_with_released(args.released, args.rounds, args.threads)
-        print(f"training step, HR {TRAIN_CROP} crop, batch 1, fp32, {args.threads} threads: "
-              f"released {min(report['released_s']):.2f} s, ours {min(report['ours_s']):.2f} s "
-              f"(fastest of {args.rounds}): {report['speedup_of_mins']:.2f}x "
-              f"(target {TRAINING_TARGET}x)")
+        print(f"{head}: released {min(report['released_s']):.2f} s, ours "
+              f"{min(report['ours_s']):.2f} s (fastest of {args.rounds}): "
+              f"{report['speedup_of_mins']:.2f}x (target {TRAINING_TARGET}x)")
     else:
-        torch.manual_seed(0)
-        model = HSSDCT().train()
-        lr, hr, gt = crop_batch()
-        with torch_threads(args.threads):
-            times = time_interleaved({"ours": lambda: training_step(model, lr, hr, gt)},
-                                     args.rounds)["ours"]
-        report = {"threads": args.threads, "crop": TRAIN_CROP, "ours_s": times}
-        print(f"training step, HR {TRAIN_CROP} crop, batch 1, fp32, {args.threads} threads: "
-              f"{min(times):.2f} s (fastest of {args.rounds}); give --released DIR for the ratio")
+        print(f"{head}: {min(report['ours_s']):.2f} s (fastest of {args.rounds}); give "
+              "--released DIR for the ratio")
     print(json.dumps(report, indent=1))
     return 0
 

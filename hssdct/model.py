@@ -51,17 +51,62 @@ CHUNK_ELEMENTS = 6 * 2**20
 def pointwise(x: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:
     """A per-token affine map on the last dim: (..., C_in) -> (..., C_out), weight (C_out, C_in).
 
-    Runs as a 1x1 convolution on a channels-last view, so that oneDNN does the GEMM. The rows
-    are split into a batch of 16 where they divide evenly: PyTorch sends single-threaded 1x1
-    convolutions with a batch below 16 to its slower im2col path.
+    Runs as a 1x1 convolution on a channels-last view (:func:`token_image`), so that oneDNN does
+    the GEMM.
     """
     *lead, cin = x.shape
     cout = weight.shape[0]
+    out = F.conv2d(token_image(x), weight.view(cout, cin, 1, 1), bias)
+    return out.permute(0, 2, 3, 1).reshape(*lead, cout)
+
+
+def token_image(x: Tensor) -> Tensor:
+    """Tokens (..., C) as a channels-last image (batch, C, rows / batch, 1), a view where possible.
+
+    The rows are split into a batch of 16 where they divide evenly: PyTorch sends single-threaded
+    1x1 convolutions with a batch below 16 to its slower im2col path.
+    """
+    cin = x.shape[-1]
     rows = x.numel() // cin if cin else 0
     batch = 16 if rows % 16 == 0 else 1
-    image = x.reshape(batch, rows // batch, 1, cin).permute(0, 3, 1, 2)
-    out = F.conv2d(image, weight.view(cout, cin, 1, 1), bias)
-    return out.permute(0, 2, 3, 1).reshape(*lead, cout)
+    return x.reshape(batch, rows // batch, 1, cin).permute(0, 3, 1, 2)
+
+
+class _GeluThenLinear(torch.autograd.Function):
+    """``linear(act(h))`` for an ``nn.GELU`` and a :class:`TokenLinear`, saving only ``h``.
+
+    Autograd through the two modules would keep the GELU's output (the MLP's widest tensor) alive
+    until the backward; here the backward recomputes it from ``h`` and writes the GELU's input
+    gradient into that buffer. Same arithmetic, one hidden-width tensor fewer per MLP held and
+    allocated. The modules are still called, so module hooks see both.
+    """
+
+    @staticmethod
+    def forward(ctx, h: Tensor, weight: Tensor, bias: Tensor | None, act: nn.GELU,
+                linear: TokenLinear) -> Tensor:
+        ctx.save_for_backward(h, weight)
+        ctx.approximate, ctx.has_bias = act.approximate, bias is not None
+        # detach: a fresh tensor rather than a view made inside a Function, so that callers
+        # may add into it in place
+        return linear(act(h)).detach()
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, grad: Tensor) -> tuple[Tensor | None, ...]:
+        h, weight = ctx.saved_tensors
+        need_h, need_w, need_b = ctx.needs_input_grad[:3]
+        a = F.gelu(h, approximate=ctx.approximate)
+        cout, cin = weight.shape
+        grad_a, grad_w, grad_b = torch.ops.aten.convolution_backward(
+            token_image(grad), token_image(a), weight.view(cout, cin, 1, 1),
+            [cout] if ctx.has_bias else None, [1, 1], [0, 0], [1, 1], False, [0, 0], 1,
+            [need_h, need_w, need_b and ctx.has_bias])
+        grad_h = None
+        if need_h:
+            grad_a = grad_a.permute(0, 2, 3, 1).reshape(h.shape)
+            grad_h = torch.ops.aten.gelu_backward.grad_input(grad_a, h, approximate=ctx.approximate,
+                                                             grad_input=a)
+        return grad_h, None if grad_w is None else grad_w.view_as(weight), grad_b, None, None
 
 
 class TokenLinear(nn.Linear):
@@ -190,7 +235,10 @@ class _WeightCache:
 
 
 class Mlp(nn.Module):
-    """Linear(w, hidden) -> exact GELU -> Linear(hidden, w), on tokens (..., w)."""
+    """Linear(w, hidden) -> exact GELU -> Linear(hidden, w), on tokens (..., w).
+
+    With gradients on, GELU and the second Linear run as :class:`_GeluThenLinear`.
+    """
 
     def __init__(self, width: int, hidden: int) -> None:
         super().__init__()
@@ -199,7 +247,10 @@ class Mlp(nn.Module):
         self.fc2 = TokenLinear(hidden, width)
 
     def forward(self, x: Tensor) -> Tensor:
-        return self.fc2(self.act(self.fc1(x)))
+        h = self.fc1(x)
+        if torch.is_grad_enabled() and h.requires_grad:
+            return _GeluThenLinear.apply(h, self.fc2.weight, self.fc2.bias, self.act, self.fc2)
+        return self.fc2(self.act(h))
 
 
 class DualFeatureExtraction(nn.Module):

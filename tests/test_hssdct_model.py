@@ -7,7 +7,7 @@ import torch
 
 import methods
 from hssdct.losses import hssdct_loss
-from hssdct.model import HSSDCT, HSSDCTConfig, head_count
+from hssdct.model import HSSDCT, HSSDCTConfig, Mlp, head_count
 from hssdct.official import from_official, to_official
 
 TINY = {"bands": 8, "msi_bands": 3, "nf": 32}  # smallest valid width; LR sides >= 9
@@ -118,6 +118,35 @@ def test_training_step_reaches_every_used_parameter():
     hssdct_loss(model(lr, hr), target).backward()
     no_grad = [n for n, p in model.named_parameters() if p.grad is None or not p.grad.any()]
     assert no_grad == ["unused_norm.weight", "unused_norm.bias"]
+
+
+def test_mlp_training_path_equals_autograd_through_its_modules():
+    """The MLP's training path (GELU output recomputed in the backward) gives autograd's output
+    and gradients, lets callers add into its output in place, and still calls all three modules."""
+    torch.manual_seed(0)
+    mlp = Mlp(8, 32)
+    x = torch.randn(2, 5, 6, 8)
+    gy = torch.randn(2, 5, 6, 8)
+
+    def run(path):
+        xx = x.clone().requires_grad_()
+        mlp.zero_grad()
+        out = path(xx)
+        out.add_(1).backward(gy)  # in place on the output, as the blocks do
+        return out.detach(), xx.grad, [p.grad.clone() for p in mlp.parameters()]
+
+    calls = []
+    handles = [m.register_forward_hook(lambda m, i, o: calls.append(type(m).__name__))
+               for m in (mlp.fc1, mlp.act, mlp.fc2)]
+    fused = run(mlp)
+    for h in handles:
+        h.remove()
+    assert calls == ["TokenLinear", "GELU", "TokenLinear"]
+    plain = run(lambda t: mlp.fc2(mlp.act(mlp.fc1(t))))
+    torch.testing.assert_close(fused[0], plain[0], rtol=0, atol=0)
+    torch.testing.assert_close(fused[1], plain[1], rtol=1e-6, atol=1e-7)
+    for got, want in zip(fused[2], plain[2], strict=True):
+        torch.testing.assert_close(got, want, rtol=1e-6, atol=1e-7)
 
 
 def test_registry_entry_builds_the_released_configuration():
