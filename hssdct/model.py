@@ -237,7 +237,8 @@ class _WeightCache:
 class Mlp(nn.Module):
     """Linear(w, hidden) -> exact GELU -> Linear(hidden, w), on tokens (..., w).
 
-    With gradients on, GELU and the second Linear run as :class:`_GeluThenLinear`.
+    With gradients on (and no autocast, whose casts the plain modules record), GELU and the
+    second Linear run as :class:`_GeluThenLinear`.
     """
 
     def __init__(self, width: int, hidden: int) -> None:
@@ -248,7 +249,8 @@ class Mlp(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         h = self.fc1(x)
-        if torch.is_grad_enabled() and h.requires_grad:
+        if (torch.is_grad_enabled() and h.requires_grad
+                and not torch.is_autocast_enabled(h.device.type)):
             return _GeluThenLinear.apply(h, self.fc2.weight, self.fc2.bias, self.act, self.fc2)
         return self.fc2(self.act(h))
 

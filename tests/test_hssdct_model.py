@@ -147,6 +147,9 @@ def test_mlp_training_path_equals_autograd_through_its_modules():
     torch.testing.assert_close(fused[1], plain[1], rtol=1e-6, atol=1e-7)
     for got, want in zip(fused[2], plain[2], strict=True):
         torch.testing.assert_close(got, want, rtol=1e-6, atol=1e-7)
+    assert type(mlp(x.requires_grad_()).grad_fn).__name__ == "_GeluThenLinearBackward"
+    with torch.autocast("cpu", dtype=torch.bfloat16):  # autocast keeps the modules' own graph
+        assert type(mlp(x).grad_fn).__name__ != "_GeluThenLinearBackward"
 
 
 def test_registry_entry_builds_the_released_configuration():
