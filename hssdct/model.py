@@ -24,6 +24,8 @@ Evaluation order (same values up to float rounding; pinned by the oracle test):
   Q (V'^T V') / hd + B V': the (L x L') maps are never materialised. Its position bias averaged
   over each key cell is a box filter of the (2ws-1)^2 offset table, gathered once per HTB call,
   not an average over an (L x L) gather.
+- In training, each MLP keeps only its GELU's input for the backward, which recomputes the GELU's
+  output (:class:`_GeluThenLinear`): one hidden-width tensor fewer per MLP held and allocated.
 """
 
 from __future__ import annotations
