@@ -124,12 +124,21 @@ def speedup_report(times: dict[str, list[float]], threads: int) -> dict[str, obj
     return report
 
 
-def compare_with_released(code_dir: str | os.PathLike, rounds: int = 5, threads: int = 2,
-                          seed: int = 0) -> dict[str, object]:
-    """Training-step times of ours and the released model (interleaved) and the speed-up."""
+def measure_steps(code_dir: str | os.PathLike | None, rounds: int = 5, threads: int = 2,
+                  seed: int = 0, primitives: bool = False) -> dict[str, object]:
+    """Training-step times of ours and, with ``code_dir``, the released model (interleaved) and
+    the speed-up (:func:`speedup_report`). ``primitives``: then one more step of each under
+    oneDNN's timer, as ``report["primitives"][name] = {"step_s", "rows"}``."""
     steps = released_and_ours(code_dir, seed)
     with torch_threads(threads):
-        return speedup_report(time_interleaved(steps, rounds), threads)
+        report = speedup_report(time_interleaved(steps, rounds), threads)
+        if primitives:
+            report["primitives"] = {}
+            for name, step in steps.items():
+                start = time.perf_counter()
+                rows = profile_primitives(step)
+                report["primitives"][name] = {"step_s": time.perf_counter() - start, "rows": rows}
+    return report
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -147,19 +156,11 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     if args.rounds < 1:
         p.error(f"--rounds must be at least 1, got {args.rounds}")
-    steps = released_and_ours(args.released)
+    report = measure_steps(args.released, args.rounds, args.threads, primitives=args.primitives)
     head = f"training step, HR {TRAIN_CROP} crop, batch 1, fp32, {args.threads} threads"
-    with torch_threads(args.threads):
-        report = speedup_report(time_interleaved(steps, args.rounds), args.threads)
-        if args.primitives:
-            report["primitives"] = {}
-            for name, step in steps.items():
-                start = time.perf_counter()
-                rows = profile_primitives(step)
-                wall = time.perf_counter() - start
-                print(f"{name}: one step of {wall:.2f} s with oneDNN's timer on")
-                print(format_table(rows, wall) + "\n")
-                report["primitives"][name] = {"step_s": wall, "rows": [asdict(r) for r in rows]}
+    for name, profile in report.get("primitives", {}).items():
+        print(f"{name}: one step of {profile['step_s']:.2f} s with oneDNN's timer on")
+        print(format_table(profile["rows"], profile["step_s"]) + "\n")
     if args.released:
         print(f"{head}: released {min(report['released_s']):.2f} s, ours "
               f"{min(report['ours_s']):.2f} s (fastest of {args.rounds}): "
@@ -167,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         print(f"{head}: {min(report['ours_s']):.2f} s (fastest of {args.rounds}); give "
               "--released DIR for the ratio")
-    print(json.dumps(report, indent=1))
+    print(json.dumps(report, indent=1, default=asdict))
     return 0
 
 
